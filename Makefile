@@ -1,0 +1,38 @@
+# Infomat: the README's commands. Each target installs the Debian packages it needs first.
+#   make demo   run the kiosk on embedded defaults (headless when there is no display)
+#   make test   the whole test suite (what CI runs, with fmt and clippy)
+#   make bench  every benchmark, one table; docs/PERFORMANCE.md holds the latest run
+
+CARGO ?= cargo
+# Build and run-time packages, by what needs them. Keep this list in step with docs/OPERATIONS.md.
+DEPS_BUILD := pkg-config
+DEPS := $(DEPS_BUILD)
+
+.PHONY: all deps demo test bench lint fmt clean
+
+all: test
+
+deps:
+	@scripts/ensure-deps.sh $(DEPS)
+
+demo: deps
+	$(CARGO) build --release -p kiosk
+	./target/release/kiosk demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless)
+
+test: deps
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: deps
+	@scripts/bench.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf demo-out

@@ -1,0 +1,114 @@
+//! The clinic side: who can be seen, where and when.
+//!
+//! These are the kiosk's own shapes; the EMIAS wire shapes (with their optional fields and
+//! string-or-number ids) convert into them at the edge.
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::{Date, DateTime};
+
+/// A clinic or branch (EMIAS `lpuId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LpuId(pub u32);
+
+/// An available resource: a doctor's schedule (EMIAS `availableResourceId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DoctorId(pub u64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AppointmentId(pub u64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReferralId(pub u64);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Speciality {
+    /// EMIAS speciality code, e.g. `"2011"` (therapist).
+    pub code: String,
+    pub name: String,
+    /// Bookable without a referral.
+    pub first_level: bool,
+    /// Sex limits as EMIAS reports them (`male`/`female` flags).
+    pub male: bool,
+    pub female: bool,
+}
+
+/// A room a doctor receives in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cabinet {
+    pub number: String,
+    pub lpu: LpuId,
+    /// Branch address, so the patient goes to the right building.
+    pub address: String,
+}
+
+/// A doctor's bookable schedule as the patient chooses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Doctor {
+    pub id: DoctorId,
+    /// Doctors' names are public information, shown in full on screen.
+    pub name: String,
+    pub speciality_code: String,
+    pub speciality_name: String,
+    pub lpu: LpuId,
+    /// The nearest day with a free slot, `None` when nothing is free.
+    pub nearest_free: Option<Date>,
+    pub complex_resource_id: Option<u64>,
+    pub cabinet: Option<Cabinet>,
+}
+
+/// One free time slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    pub start: DateTime,
+    pub end: DateTime,
+    pub cabinet: String,
+    pub complex_resource_id: u64,
+}
+
+/// A booked appointment as the patient sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub id: AppointmentId,
+    /// The number printed on the ticket and read out at the registry.
+    pub number: String,
+    pub start: DateTime,
+    pub end: DateTime,
+    pub doctor_name: String,
+    pub speciality_code: String,
+    pub speciality_name: String,
+    pub room: String,
+    pub lpu_name: String,
+    pub lpu_address: String,
+}
+
+/// A referral to a specialist who cannot be booked directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Referral {
+    pub id: ReferralId,
+    pub number: String,
+    pub speciality_code: String,
+    pub speciality_name: String,
+    pub valid_from: Date,
+    pub valid_until: Date,
+    pub lpu_name: String,
+    /// How many active appointments already use it.
+    pub active_appointments: u32,
+}
+
+impl Referral {
+    pub fn valid_on(&self, today: Date) -> bool {
+        self.valid_from <= today && today <= self.valid_until
+    }
+}
+
+/// The free slots of one day of a doctor's schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleDay {
+    pub date: Date,
+    pub slots: Vec<Slot>,
+}

@@ -1,0 +1,15 @@
+//! Infomat kiosk: the program that runs on kiosks (patient mode) and waiting-zone displays.
+//!
+//! Map of the crate:
+//! - [`session`]: the patient session as a pure state machine (no IO, no clock, no UI).
+//! - [`config`]: `kiosk.toml` read raw, then validated into a typed [`config::Config`].
+//! - [`logging`]: the `log` backend: journald priorities under systemd, plain stderr otherwise.
+//! - [`modes`]: what the binary can run; each mode wires parts together
+//!   ([`modes::demo`] drives a scripted session headless).
+//!
+//! `main.rs` only parses the command line and maps results to exit codes.
+
+pub mod config;
+pub mod logging;
+pub mod modes;
+pub mod session;

@@ -1,0 +1,239 @@
+//! In-memory stand-ins for central and the printer, answering the session's effects the way
+//! the real ones do: a small clinic with a schedule that shrinks as slots are booked, a queue
+//! that numbers tickets, appointments that can be cancelled. Deterministic, so the headless
+//! demo prints the same screens every run.
+
+use std::collections::BTreeMap;
+
+use domain::{
+    Appointment, AppointmentId, Cabinet, Date, DateTime, Doctor, DoctorId, Enp, FullName, LpuId, Patient,
+    QueueTicket, ScheduleDay, Slot, Speciality, TicketNumber,
+};
+use domain::{BirthDate, Sex};
+
+use crate::session::{CentralCall, CentralError, Credentials, Effect, Event, PrintDoc, Reply};
+
+/// Something that carries out the session's effects and answers with events.
+pub trait EffectRunner {
+    fn run(&mut self, effect: &Effect) -> Vec<Event>;
+}
+
+/// The demo clinic.
+#[derive(Debug)]
+pub struct StandInClinic {
+    pub patients: Vec<Patient>,
+    specialities: Vec<Speciality>,
+    doctors: Vec<Doctor>,
+    free: BTreeMap<DoctorId, Vec<Slot>>,
+    booked: Vec<(Enp, Appointment)>,
+    tickets: u32,
+    next_appointment: u64,
+    today: Date,
+    /// Every document printed, as text lines (what the paper would say).
+    pub printed: Vec<Vec<String>>,
+}
+
+const LPU: LpuId = LpuId(1);
+
+impl StandInClinic {
+    pub fn new(today: Date) -> StandInClinic {
+        let patient = |serial, y, m, d, last: &str, first: &str, middle: &str, sex| {
+            let birth_date = Date::from_ymd(y, m, d).expect("demo dates are valid");
+            Patient {
+                enp: Enp::with_facet(77, domain::EnpFacet { birth_date, sex }, serial),
+                birth_date: BirthDate(birth_date),
+                name: FullName::new(last, first, Some(middle)),
+                sex: Some(sex),
+                attached_lpu: Some(LPU),
+            }
+        };
+        let spec = |code: &str, name: &str, first_level| Speciality {
+            code: code.into(),
+            name: name.into(),
+            first_level,
+            male: true,
+            female: true,
+        };
+        let cabinet =
+            |n: &str| Cabinet { number: n.into(), lpu: LPU, address: "ул. Садовая, 12".into() };
+        let doctor = |id, name: &str, code: &str, sname: &str, room: &str| Doctor {
+            id: DoctorId(id),
+            name: name.into(),
+            speciality_code: code.into(),
+            speciality_name: sname.into(),
+            lpu: LPU,
+            nearest_free: today.add_days(1),
+            complex_resource_id: Some(id * 10),
+            cabinet: Some(cabinet(room)),
+        };
+        let doctors = vec![
+            doctor(101, "Иванова Мария Петровна", "2011", "Терапевт", "214"),
+            doctor(102, "Смирнов Олег Игоревич", "2011", "Терапевт", "215"),
+            doctor(201, "Кузнецова Елена Сергеевна", "2019", "Офтальмолог", "310"),
+            doctor(301, "Попов Андрей Викторович", "2045", "Кардиолог", "402"),
+        ];
+        let mut free = BTreeMap::new();
+        for d in &doctors {
+            let mut slots = Vec::new();
+            for day in 1..=3 {
+                let date = today.add_days(day).expect("demo days are in range");
+                for i in 0..6u32 {
+                    let minute = 9 * 60 + i * 20;
+                    let start = DateTime::new(date, minute / 60, minute % 60, 180).expect("valid time");
+                    let end =
+                        DateTime::new(date, (minute + 20) / 60, (minute + 20) % 60, 180).expect("valid time");
+                    let room = d.cabinet.as_ref().map(|c| c.number.clone()).unwrap_or_default();
+                    slots.push(Slot { start, end, cabinet: room, complex_resource_id: d.id.0 * 10 });
+                }
+            }
+            free.insert(d.id, slots);
+        }
+        StandInClinic {
+            patients: vec![
+                patient(1201, 1948, 3, 5, "ПЕТРОВА", "АННА", "ВИКТОРОВНА", Sex::Female),
+                patient(3407, 1952, 11, 30, "СИДОРОВ", "ИВАН", "ПАВЛОВИЧ", Sex::Male),
+            ],
+            specialities: vec![
+                spec("2011", "Терапевт", true),
+                spec("2019", "Офтальмолог", true),
+                spec("2045", "Кардиолог", false),
+            ],
+            doctors,
+            free,
+            booked: Vec::new(),
+            tickets: 0,
+            next_appointment: 5001,
+            today,
+            printed: Vec::new(),
+        }
+    }
+
+    fn find(&self, c: &Credentials) -> Option<&Patient> {
+        self.patients.iter().find(|p| p.enp == c.enp && p.birth_date == c.birth_date)
+    }
+
+    fn answer(&mut self, c: &Credentials, call: &CentralCall) -> Result<Reply, CentralError> {
+        // Like the real service: an unknown policy and a wrong birth date look the same.
+        let patient = self.find(c).cloned().ok_or(CentralError::PatientNotFound)?;
+        Ok(match call {
+            CentralCall::Identify => Reply::Identified(patient),
+            CentralCall::Specialities => Reply::Specialities(self.specialities.clone()),
+            CentralCall::Doctors { query, .. } => {
+                let code = match query {
+                    crate::session::DoctorQuery::Speciality { code, .. } => code.clone(),
+                    crate::session::DoctorQuery::Referral { .. } => {
+                        return Err(CentralError::ReferralExpired);
+                    }
+                };
+                Reply::Doctors(self.doctors.iter().filter(|d| d.speciality_code == code).cloned().collect())
+            }
+            CentralCall::Schedule { doctor, .. } => {
+                let mut days: BTreeMap<Date, Vec<Slot>> = BTreeMap::new();
+                for s in self.free.get(doctor).into_iter().flatten() {
+                    days.entry(s.start.date).or_default().push(s.clone());
+                }
+                Reply::Schedule(days.into_iter().map(|(date, slots)| ScheduleDay { date, slots }).collect())
+            }
+            CentralCall::CreateAppointment { doctor, slot, .. } => {
+                Reply::Booked(self.book(&patient, *doctor, slot, None)?)
+            }
+            CentralCall::ShiftAppointment { appointment, doctor, slot } => {
+                Reply::Booked(self.book(&patient, *doctor, slot, Some(*appointment))?)
+            }
+            CentralCall::CancelAppointment { appointment } => {
+                let before = self.booked.len();
+                self.booked.retain(|(enp, a)| !(*enp == patient.enp && a.id == *appointment));
+                if self.booked.len() == before {
+                    return Err(CentralError::AppointmentNotFound);
+                }
+                Reply::Cancelled
+            }
+            CentralCall::Appointments => Reply::Appointments(
+                self.booked.iter().filter(|(e, _)| *e == patient.enp).map(|(_, a)| a.clone()).collect(),
+            ),
+            CentralCall::Referrals => Reply::Referrals(Vec::new()),
+            CentralCall::EnqueueWalkIn => {
+                self.tickets += 1;
+                let issued_at = DateTime::new(self.today, 8, 30, 180).expect("valid time");
+                Reply::Ticket(QueueTicket {
+                    ticket_id: format!("T{}", self.tickets),
+                    number: TicketNumber::central(self.tickets),
+                    issued_at,
+                    position: self.tickets - 1,
+                    estimated_wait_minutes: Some(15 * (self.tickets - 1)),
+                    offline: false,
+                })
+            }
+        })
+    }
+
+    fn book(
+        &mut self,
+        patient: &Patient,
+        doctor: DoctorId,
+        slot: &Slot,
+        replacing: Option<AppointmentId>,
+    ) -> Result<Appointment, CentralError> {
+        let d = self.doctors.iter().find(|d| d.id == doctor).cloned().ok_or(CentralError::SlotTaken)?;
+        let free = self.free.entry(doctor).or_default();
+        let at = free.iter().position(|s| s == slot).ok_or(CentralError::SlotTaken)?;
+        free.remove(at);
+        if let Some(old) = replacing {
+            self.booked.retain(|(_, a)| a.id != old);
+        }
+        self.next_appointment += 1;
+        let a = Appointment {
+            id: AppointmentId(self.next_appointment),
+            number: format!("{}", self.next_appointment),
+            start: slot.start,
+            end: slot.end,
+            doctor_name: d.name,
+            speciality_code: d.speciality_code,
+            speciality_name: d.speciality_name,
+            room: slot.cabinet.clone(),
+            lpu_name: "Городская поликлиника № 1".into(),
+            lpu_address: "ул. Садовая, 12".into(),
+        };
+        self.booked.push((patient.enp, a.clone()));
+        Ok(a)
+    }
+}
+
+/// The paper a document makes, as lines of text: what the ESC/POS layout will print.
+pub fn ticket_lines(doc: &PrintDoc) -> Vec<String> {
+    match doc {
+        PrintDoc::WalkIn(t) => vec![
+            "Дежурный врач".into(),
+            format!("ТАЛОН {}", t.number),
+            format!("Выдан {} {}", t.issued_at.date.to_ru_string(), t.issued_at.hhmm()),
+            format!("Перед вами: {}", t.position),
+            "Следите за табло".into(),
+        ],
+        PrintDoc::Appointment { appointment: a, patient } => vec![
+            a.lpu_name.clone(),
+            a.lpu_address.clone(),
+            format!("{} — {}", a.speciality_name, a.doctor_name),
+            format!("Кабинет {}", a.room),
+            format!("{} {}", a.start.date.to_ru_string(), a.start.hhmm()),
+            format!("Запись № {}", a.number),
+            format!("Пациент: {}", patient.surname_and_initials()),
+        ],
+    }
+}
+
+impl EffectRunner for StandInClinic {
+    fn run(&mut self, effect: &Effect) -> Vec<Event> {
+        match effect {
+            Effect::Central { req, credentials, call } => {
+                vec![Event::Central { req: *req, result: self.answer(credentials, call) }]
+            }
+            Effect::Print { req, doc, .. } => {
+                self.printed.push(ticket_lines(doc));
+                vec![Event::Printed { req: *req }]
+            }
+            Effect::CheckPrinter => vec![Event::Printer(crate::session::PrinterHealth::Ready)],
+            Effect::Service(cmd) => vec![Event::ServiceReport(format!("{cmd:?}: done"))],
+            Effect::SessionEnded => Vec::new(),
+        }
+    }
+}

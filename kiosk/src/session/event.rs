@@ -1,0 +1,127 @@
+//! What can happen to a session.
+
+use domain::{Appointment, DeviceErrorKind, Doctor, Patient, Policy, QueueTicket, Referral};
+use domain::{ScheduleDay, Speciality};
+
+use super::effect::RequestId;
+use super::state::Lang;
+
+/// A button on some screen. Index-carrying actions refer to the list the screen shows; an index
+/// out of range, or an action the current screen does not have, is ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    // Attract and identification.
+    ManualEntry,
+    Digit(u8),
+    Backspace,
+    ClearEntry,
+    Next,
+    // Patient menu.
+    WalkIn,
+    Book,
+    MyAppointments,
+    Referrals,
+    // Lists and choices.
+    Choose(usize),
+    ChooseDay(usize),
+    ChooseSlot(usize),
+    Confirm,
+    Reschedule,
+    CancelAppointment,
+    Reprint,
+    // Everywhere.
+    Back,
+    Exit,
+    Done,
+    StillHere,
+    SetLanguage(Lang),
+    ToggleLargeText,
+    // Service.
+    ServiceGesture,
+    Service(super::effect::ServiceCommand),
+}
+
+/// Why the reader could not give a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFailure {
+    /// Something was scanned, but it is not a policy (a shop barcode, a text).
+    NotAPolicy,
+    /// The chip card did not answer as an OMS card or was pulled out mid-read.
+    CardUnreadable,
+    /// A policy number was read but its check digit is wrong.
+    BadNumber,
+}
+
+/// What the printer last said about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrinterHealth {
+    #[default]
+    Unknown,
+    Ready,
+    PaperLow,
+    Unavailable(DeviceErrorKind),
+}
+
+/// Errors from central as the session needs to tell them apart. The client maps the wire's
+/// string codes to these; anything else arrives as `Other` with its code for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CentralError {
+    /// No connection, timeout, or a 5xx after retries.
+    Unreachable,
+    /// The reply could not be understood.
+    BadReply,
+    PatientNotFound,
+    NotAttached,
+    ReferralRequired,
+    ReferralExpired,
+    NotForSex,
+    TimeConflict,
+    AlreadyBooked,
+    SlotTaken,
+    AppointmentNotFound,
+    QueueClosed,
+    /// The patient already holds a waiting ticket: here it is again.
+    AlreadyInQueue(QueueTicket),
+    RateLimited,
+    Other {
+        code: String,
+    },
+}
+
+/// The successful result of a central call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Identified(Patient),
+    Specialities(Vec<Speciality>),
+    Doctors(Vec<Doctor>),
+    Schedule(Vec<ScheduleDay>),
+    Booked(Appointment),
+    Cancelled,
+    Appointments(Vec<Appointment>),
+    Referrals(Vec<Referral>),
+    Ticket(QueueTicket),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Time passes: idle warnings and timeouts happen here.
+    Tick,
+    Tap(Action),
+    /// A policy was read (barcode, chip, or a number scanned as text).
+    CardRead(Policy),
+    ReadFailed(ReadFailure),
+    Central {
+        req: RequestId,
+        result: Result<Reply, CentralError>,
+    },
+    Printed {
+        req: RequestId,
+    },
+    PrintFailed {
+        req: RequestId,
+        kind: DeviceErrorKind,
+    },
+    Printer(PrinterHealth),
+    /// A line of output from a service command, shown on the service screen.
+    ServiceReport(String),
+}

@@ -1,0 +1,25 @@
+//! The patient session: a pure state machine.
+//!
+//! `update(session, event, now) -> (session, effects)` is the whole behaviour of the kiosk's
+//! patient side. It reads no clock (time arrives as [`Now`]), performs no IO and knows nothing
+//! of tokio, Slint, drivers or HTTP: the runtime in `modes::kiosk` executes the [`Effect`]s and
+//! feeds their outcomes back as [`Event`]s. That is what lets every flow be tested, and
+//! property-tested, without a window or a network.
+//!
+//! - [`state`]: [`Session`], the [`Screen`] the patient is on and what each screen holds.
+//! - [`event`]: what can happen: taps, card reads, replies from central and the printer, ticks.
+//! - [`effect`]: what the runtime must do: central calls, printing, service commands.
+//! - [`update`]: the transition function.
+//! - [`problem`]: what the patient is told when something goes wrong, in Russian and English.
+
+pub mod effect;
+pub mod event;
+pub mod problem;
+pub mod state;
+pub mod update;
+
+pub use effect::{CentralCall, Credentials, DoctorQuery, Effect, PrintDoc, RequestId, ServiceCommand};
+pub use event::{Action, CentralError, Event, PrinterHealth, ReadFailure, Reply};
+pub use problem::Problem;
+pub use state::{Lang, Loadable, Now, PendingKind, PrintState, Screen, Session, SessionConfig};
+pub use update::update;

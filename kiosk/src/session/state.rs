@@ -1,0 +1,321 @@
+//! The session's state: which screen the patient is on and what it holds.
+
+use domain::{Appointment, Date, Doctor, Patient, Policy, QueueTicket, Referral, ScheduleDay};
+use domain::{DeviceErrorKind, Slot, Speciality};
+
+use super::effect::{DoctorQuery, RequestId};
+use super::event::PrinterHealth;
+use super::problem::Problem;
+
+/// The moment an event is handled: a monotonic millisecond count (for timeouts) and the local
+/// calendar day (for expiry and birth-date checks). The runtime reads both clocks; tests make
+/// them up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub ms: u64,
+    pub today: Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Lang {
+    #[default]
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Everything the session needs from the configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Idle time before the "are you still here?" warning.
+    pub idle_warning_ms: u64,
+    /// How long the warning counts down before the session is wiped.
+    pub idle_countdown_ms: u64,
+    /// SHA-256 of the service PIN; `None` disables the service screen.
+    pub service_pin_sha256: Option<[u8; 32]>,
+    pub pin_attempts: u32,
+    pub pin_lockout_ms: u64,
+    pub default_lang: Lang,
+    /// Shown when booking is impossible (central down): "call the registry".
+    pub registry_phone: String,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_warning_ms: 45_000,
+            idle_countdown_ms: 15_000,
+            service_pin_sha256: None,
+            pin_attempts: 3,
+            pin_lockout_ms: 5 * 60_000,
+            default_lang: Lang::Ru,
+            registry_phone: String::new(),
+        }
+    }
+}
+
+/// A list the screen is waiting for, or has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loadable<T> {
+    Loading(RequestId),
+    Ready(T),
+}
+
+/// Where a printed document stands. Whatever happens, the number stays on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintState {
+    Printing(RequestId),
+    Printed,
+    Failed(DeviceErrorKind),
+}
+
+/// Why the patient is choosing a doctor: a new booking or moving an existing one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    New,
+    Reschedule(Appointment),
+}
+
+/// The booking under way: what was chosen so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingFlow {
+    pub purpose: Purpose,
+    pub query: DoctorQuery,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// "Приложите полис": nobody is being served.
+    Attract,
+    /// On-screen keypad for the 16 digits. `error` is shown under the field.
+    EnterEnp {
+        digits: String,
+        error: Option<Problem>,
+    },
+    /// Birth date as DDMMYYYY for a policy that did not carry one.
+    EnterBirthDate {
+        policy: Policy,
+        digits: String,
+        error: Option<Problem>,
+    },
+    /// `policy` is kept so that the card alone can serve a walk-in when central is down.
+    Identifying {
+        req: RequestId,
+        policy: Policy,
+    },
+    Menu,
+    WalkInConfirm,
+    WalkInWaiting {
+        req: RequestId,
+    },
+    TicketIssued {
+        ticket: QueueTicket,
+        already_had: bool,
+        print: PrintState,
+    },
+    Specialities {
+        list: Loadable<Vec<Speciality>>,
+    },
+    Doctors {
+        flow: BookingFlow,
+        list: Loadable<Vec<Doctor>>,
+    },
+    Schedule {
+        flow: BookingFlow,
+        doctor: Doctor,
+        days: Loadable<Vec<ScheduleDay>>,
+        day: usize,
+    },
+    ConfirmBooking {
+        flow: BookingFlow,
+        doctor: Doctor,
+        slot: Slot,
+    },
+    Booking {
+        req: RequestId,
+        flow: BookingFlow,
+        doctor: Doctor,
+    },
+    Booked {
+        appointment: Appointment,
+        rescheduled: bool,
+        print: PrintState,
+    },
+    Appointments {
+        list: Loadable<Vec<Appointment>>,
+    },
+    AppointmentDetail {
+        appointment: Appointment,
+        print: Option<PrintState>,
+    },
+    ConfirmCancel {
+        appointment: Appointment,
+    },
+    Cancelling {
+        req: RequestId,
+        appointment: Appointment,
+    },
+    Cancelled {
+        appointment: Appointment,
+    },
+    Referrals {
+        list: Loadable<Vec<Referral>>,
+    },
+    /// Something went wrong; one button leads on to `back`.
+    Problem {
+        problem: Problem,
+        back: Back,
+    },
+    ServicePin {
+        digits: String,
+        wrong: bool,
+    },
+    Service {
+        log: Vec<String>,
+    },
+}
+
+/// Where a problem screen's button leads. Going there may start a request (reloading a list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Back {
+    Attract,
+    EnterEnp,
+    Menu,
+    Specialities,
+    Doctors(BookingFlow),
+    Schedule(BookingFlow, Doctor),
+    Appointments,
+    Referrals,
+}
+
+/// What a pending request is for; lets the runtime (and tests) see what the screen waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingKind {
+    Identify,
+    Specialities,
+    Doctors,
+    Schedule,
+    Book,
+    Appointments,
+    Referrals,
+    Cancel,
+    WalkIn,
+    Print,
+}
+
+/// The service PIN lockout survives patient sessions (it is the kiosk's, not the patient's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PinGuard {
+    pub failures: u32,
+    pub locked_until_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub screen: Screen,
+    /// The identified patient; `None` on the attract screen and during identification.
+    pub patient: Option<Patient>,
+    /// Central could not be reached at identification: walk-in only, booking refused.
+    pub offline: bool,
+    pub lang: Lang,
+    pub large_text: bool,
+    /// Last touch or card, for the idle timeout.
+    pub last_input_ms: u64,
+    /// When the idle warning appeared; `None` when it is not shown.
+    pub idle_warning_since_ms: Option<u64>,
+    pub printer: PrinterHealth,
+    pub pin: PinGuard,
+    pub next_req: u64,
+    pub cfg: SessionConfig,
+}
+
+impl Session {
+    pub fn new(cfg: SessionConfig, now: Now) -> Session {
+        Session {
+            screen: Screen::Attract,
+            patient: None,
+            offline: false,
+            lang: cfg.default_lang,
+            large_text: false,
+            last_input_ms: now.ms,
+            idle_warning_since_ms: None,
+            printer: PrinterHealth::Unknown,
+            pin: PinGuard::default(),
+            next_req: 1,
+            cfg,
+        }
+    }
+
+    /// The request the current screen is waiting for, if any.
+    pub fn pending(&self) -> Option<(RequestId, PendingKind)> {
+        use PendingKind as K;
+        match &self.screen {
+            Screen::Identifying { req, .. } => Some((*req, K::Identify)),
+            Screen::WalkInWaiting { req } => Some((*req, K::WalkIn)),
+            Screen::Booking { req, .. } => Some((*req, K::Book)),
+            Screen::Cancelling { req, .. } => Some((*req, K::Cancel)),
+            Screen::Specialities { list: Loadable::Loading(req) } => Some((*req, K::Specialities)),
+            Screen::Doctors { list: Loadable::Loading(req), .. } => Some((*req, K::Doctors)),
+            Screen::Schedule { days: Loadable::Loading(req), .. } => Some((*req, K::Schedule)),
+            Screen::Appointments { list: Loadable::Loading(req) } => Some((*req, K::Appointments)),
+            Screen::Referrals { list: Loadable::Loading(req) } => Some((*req, K::Referrals)),
+            Screen::TicketIssued { print: PrintState::Printing(req), .. }
+            | Screen::Booked { print: PrintState::Printing(req), .. }
+            | Screen::AppointmentDetail { print: Some(PrintState::Printing(req)), .. } => {
+                Some((*req, K::Print))
+            }
+            _ => None,
+        }
+    }
+
+    /// A write to central is in flight: the patient must see its outcome, so neither a new card
+    /// nor the idle timeout may abandon the screen.
+    pub fn write_pending(&self) -> bool {
+        matches!(
+            self.screen,
+            Screen::WalkInWaiting { .. } | Screen::Booking { .. } | Screen::Cancelling { .. }
+        )
+    }
+
+    /// True when nothing about a patient is held: the state every wipe must reach.
+    pub fn holds_no_patient_data(&self) -> bool {
+        self.patient.is_none() && !self.offline && matches!(self.screen, Screen::Attract)
+    }
+
+    /// A short stable name for the current screen (UI routing, logs, the headless demo).
+    pub fn screen_name(&self) -> &'static str {
+        match &self.screen {
+            Screen::Attract => "attract",
+            Screen::EnterEnp { .. } => "enter-enp",
+            Screen::EnterBirthDate { .. } => "enter-birth-date",
+            Screen::Identifying { .. } => "identifying",
+            Screen::Menu => "menu",
+            Screen::WalkInConfirm => "walk-in-confirm",
+            Screen::WalkInWaiting { .. } => "walk-in-waiting",
+            Screen::TicketIssued { .. } => "ticket",
+            Screen::Specialities { .. } => "specialities",
+            Screen::Doctors { .. } => "doctors",
+            Screen::Schedule { .. } => "schedule",
+            Screen::ConfirmBooking { .. } => "confirm-booking",
+            Screen::Booking { .. } => "booking",
+            Screen::Booked { .. } => "booked",
+            Screen::Appointments { .. } => "appointments",
+            Screen::AppointmentDetail { .. } => "appointment",
+            Screen::ConfirmCancel { .. } => "confirm-cancel",
+            Screen::Cancelling { .. } => "cancelling",
+            Screen::Cancelled { .. } => "cancelled",
+            Screen::Referrals { .. } => "referrals",
+            Screen::Problem { .. } => "problem",
+            Screen::ServicePin { .. } => "service-pin",
+            Screen::Service { .. } => "service",
+        }
+    }
+}

@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 # Build and run-time packages, by what needs them. Keep this list in step with docs/OPERATIONS.md.
-DEPS_BUILD := pkg-config
+DEPS_BUILD := pkg-config libusb-1.0-0-dev
 DEPS := $(DEPS_BUILD)
 
 .PHONY: all deps demo test bench lint fmt clean

@@ -25,6 +25,13 @@ enum Command {
         #[arg(long, default_value = "/etc/infomat/kiosk.toml")]
         config: PathBuf,
     },
+    /// Decode raw policy-scanner bytes (a file, or --hex) and print the policy as JSON.
+    DecodePolicy {
+        /// File holding the raw bytes of one scan.
+        file: Option<PathBuf>,
+        #[arg(long, conflicts_with = "file")]
+        hex: Option<String>,
+    },
     /// Run the demo on embedded defaults.
     Demo {
         /// No window: run a scripted walk-in and booking and print each screen.
@@ -72,6 +79,25 @@ fn main() -> ExitCode {
             );
             eprintln!("kiosk: the patient UI is not built yet; the configuration is valid");
             ExitCode::from(1)
+        }
+        Command::DecodePolicy { file, hex } => {
+            let bytes = match (file, hex) {
+                (Some(f), None) => std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display())),
+                (None, Some(h)) => drivers::hex::parse(&h),
+                _ => Err("give a FILE or --hex HEX".into()),
+            };
+            match bytes
+                .and_then(|b| kiosk::tools::decode_policy(&b).map_err(|e| format!("not a policy: {e}")))
+            {
+                Ok(json) => {
+                    println!("{}", serde_json::to_string_pretty(&json).expect("JSON values serialise"));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Demo { headless } => {
             kiosk::logging::init(log::LevelFilter::Info);

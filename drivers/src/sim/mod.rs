@@ -1,0 +1,7 @@
+//! Simulators: byte-level peers of the real devices, used by tests, the demo and technicians.
+//!
+//! - [`scanner`]: a pseudo-terminal that "scans" OMS barcodes and texts.
+//! - [`card`]: an OMS chip card answering APDUs from its file system, with injected faults.
+
+pub mod card;
+pub mod scanner;

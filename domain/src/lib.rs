@@ -9,6 +9,7 @@
 //!   identified [`person::Patient`].
 //! - [`clinic`]: specialities, doctors, cabinets, slots, appointments, referrals.
 //! - [`queue`]: the duty-doctor queue ticket and kiosk identity.
+//! - [`demo`]: the deterministic demo population (test people, not real) every part shares.
 //! - [`device`]: the error kinds every device driver reports, so code outside `drivers`
 //!   can react to a fault without knowing the device.
 //!
@@ -17,6 +18,7 @@
 
 pub mod clinic;
 pub mod date;
+pub mod demo;
 pub mod device;
 pub mod enp;
 pub mod mask;

@@ -82,6 +82,11 @@ fn scans_arrive_through_a_real_pseudo_terminal() {
     sim.send("text 7700000000000016");
     assert!(matches!(next_scan(&mut scanner), Scan::Number { .. }));
 
+    sim.send("demo 7");
+    assert!(
+        matches!(next_scan(&mut scanner), Scan::Barcode(b) if b.policy.enp == domain::demo::patient(7).enp)
+    );
+
     sim.send("text 4607001234567");
     assert!(matches!(next_scan(&mut scanner), Scan::NotAPolicy { why: NotAPolicy::Text { .. } }));
 
@@ -118,4 +123,29 @@ fn the_scanner_comes_back_after_unplug() {
     sim.send("text 7700000000000016");
     assert!(matches!(next_scan(&mut scanner), Scan::Number { .. }));
     sim.stop();
+}
+
+#[test]
+fn a_single_scan_from_flags() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scanner-sim"))
+        .args(["--enp", "7700000000000016", "--name", "ЛИ ЯН", "--birth", "1990-02-01", "--sex", "male"])
+        .args(["--type", "1", "--delay-ms", "300"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let pty = PathBuf::from(line.trim().strip_prefix("pty ").unwrap());
+    let mut scanner =
+        Scanner::new(Box::new(SerialOpener { path: pty, baud: 9600 }), Duration::from_millis(50));
+    match next_scan(&mut scanner) {
+        Scan::Barcode(b) => {
+            assert_eq!(b.policy.name.surname_and_initials(), "ЛИ Я.");
+            assert_eq!(b.policy.sex, Some(domain::Sex::Male));
+            assert_eq!(b.kind.number(), 1);
+        }
+        other => panic!("expected a barcode, got {other:?}"),
+    }
+    child.wait().unwrap();
 }

@@ -1,10 +1,12 @@
 //! `scanner-sim`: a virtual policy scanner on a pseudo-terminal.
 //!
 //! Prints `pty PATH` on its first stdout line; point the kiosk's `scanner.path` at it (or at the
-//! `--link` symlink). Then scans what it is told: once from the command line, or one command per
-//! line of standard input (`--stdin`) until it closes:
+//! `--link` symlink). Then scans what it is told: once from the flags (`--enp ... --name ...
+//! --birth ...`, `--demo N`, `--file`, `--text`, `--hex`), and/or one command per line of
+//! standard input (`--stdin`) until it closes:
 //!
 //!   policy ENP;LAST FIRST [MIDDLE];YYYY-MM-DD;male|female[;1|2]
+//!   demo N                   (demo patient N, 0..49, as in the central demo seed)
 //!   text ANY TEXT            (a digital policy QR, a shop barcode...)
 //!   hex 02AB...              (raw bytes)
 //!   file PATH                (raw bytes from a file)
@@ -29,8 +31,32 @@ struct Args {
     /// Read scan commands from standard input, one per line.
     #[arg(long)]
     stdin: bool,
-    /// One scan: `policy ...`, `text ...`, `hex ...` or `file ...` (see --help).
-    command: Vec<String>,
+    /// Scan a policy with this number (with --name, --birth, --sex, --type).
+    #[arg(long)]
+    enp: Option<String>,
+    /// "LAST FIRST [MIDDLE]".
+    #[arg(long, requires = "enp")]
+    name: Option<String>,
+    /// YYYY-MM-DD.
+    #[arg(long, requires = "enp")]
+    birth: Option<String>,
+    #[arg(long, default_value = "female")]
+    sex: String,
+    /// Barcode type, 1 or 2.
+    #[arg(long = "type", default_value_t = 2)]
+    kind: u8,
+    /// Scan demo patient N (0..49).
+    #[arg(long)]
+    demo: Option<usize>,
+    /// Scan the raw bytes of a file.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Scan a text (a digital policy QR, a shop barcode...).
+    #[arg(long)]
+    text: Option<String>,
+    /// Scan raw bytes given as hex.
+    #[arg(long)]
+    hex: Option<String>,
     /// Wait before a command-line scan, so the reader has time to open the port.
     #[arg(long, default_value_t = 1000)]
     delay_ms: u64,
@@ -40,6 +66,12 @@ fn payload(line: &str) -> Result<Vec<u8>, String> {
     let (verb, rest) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
     match verb {
         "text" => Ok(rest.as_bytes().to_vec()),
+        "demo" => {
+            let n: usize = rest.trim().parse().map_err(|_| format!("demo N: a number, not {rest:?}"))?;
+            let p = domain::demo::patient(n);
+            policy_barcode(BarcodeType::T02, p.enp, &p.name, p.sex, p.birth_date, None)
+                .map_err(|e| e.to_string())
+        }
         "hex" => drivers::hex::parse(rest),
         "file" => std::fs::read(rest.trim()).map_err(|e| format!("{rest}: {e}")),
         "policy" => {
@@ -91,9 +123,26 @@ fn main() -> ExitCode {
         },
         Err(e) => eprintln!("scanner-sim: {e}"),
     };
-    if !args.command.is_empty() {
+    let once = if let Some(enp) = &args.enp {
+        Some(format!(
+            "policy {enp};{};{};{};{}",
+            args.name.as_deref().unwrap_or(""),
+            args.birth.as_deref().unwrap_or(""),
+            args.sex,
+            args.kind
+        ))
+    } else if let Some(n) = args.demo {
+        Some(format!("demo {n}"))
+    } else if let Some(f) = &args.file {
+        Some(format!("file {}", f.display()))
+    } else if let Some(t) = &args.text {
+        Some(format!("text {t}"))
+    } else {
+        args.hex.as_ref().map(|h| format!("hex {h}"))
+    };
+    if let Some(cmd) = once {
         std::thread::sleep(Duration::from_millis(args.delay_ms));
-        run(&args.command.join(" "));
+        run(&cmd);
     }
     if args.stdin {
         for line in std::io::stdin().lock().lines() {

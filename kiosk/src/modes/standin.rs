@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use domain::BirthDate;
 use domain::{
-    Appointment, AppointmentId, Cabinet, Date, DateTime, Doctor, DoctorId, Enp, FullName, LpuId, Patient,
-    QueueTicket, ScheduleDay, Slot, Speciality, TicketNumber,
+    Appointment, AppointmentId, Cabinet, Date, DateTime, Doctor, DoctorId, Enp, LpuId, Patient, QueueTicket,
+    ScheduleDay, Slot, Speciality, TicketNumber,
 };
-use domain::{BirthDate, Sex};
 
 use crate::session::{CentralCall, CentralError, Credentials, Effect, Event, PrintDoc, Reply};
 
@@ -37,13 +37,13 @@ const LPU: LpuId = LpuId(1);
 
 impl StandInClinic {
     pub fn new(today: Date) -> StandInClinic {
-        let patient = |serial, y, m, d, last: &str, first: &str, middle: &str, sex| {
-            let birth_date = Date::from_ymd(y, m, d).expect("demo dates are valid");
+        let patient = |i| {
+            let d = domain::demo::patient(i);
             Patient {
-                enp: Enp::with_facet(77, domain::EnpFacet { birth_date, sex }, serial),
-                birth_date: BirthDate(birth_date),
-                name: FullName::new(last, first, Some(middle)),
-                sex: Some(sex),
+                enp: d.enp,
+                birth_date: BirthDate(d.birth_date),
+                name: d.name,
+                sex: Some(d.sex),
                 attached_lpu: Some(LPU),
             }
         };
@@ -89,10 +89,7 @@ impl StandInClinic {
             free.insert(d.id, slots);
         }
         StandInClinic {
-            patients: vec![
-                patient(1201, 1948, 3, 5, "ПЕТРОВА", "АННА", "ВИКТОРОВНА", Sex::Female),
-                patient(3407, 1952, 11, 30, "СИДОРОВ", "ИВАН", "ПАВЛОВИЧ", Sex::Male),
-            ],
+            patients: vec![patient(0), patient(1)],
             specialities: vec![
                 spec("2011", "Терапевт", true),
                 spec("2019", "Офтальмолог", true),

@@ -6,6 +6,7 @@
 //!   every driver reconnects by asking its opener again.
 //! - [`card`]: the OMS policy reader: barcode codec, scanner framing and driver, BER-TLV, the
 //!   chip card's APDU sequence, USB CCID readers.
+//! - [`printer`]: the ESC/POS ticket printer: code pages, ticket layouts, status, the driver.
 //! - [`hex`]: hex input as technicians type it.
 //! - [`sim`]: simulators that are byte-level peers of the devices (virtual scanner on a
 //!   pseudo-terminal, simulated chip card).
@@ -16,4 +17,5 @@
 pub mod card;
 pub mod hex;
 pub mod link;
+pub mod printer;
 pub mod sim;

@@ -11,10 +11,25 @@ use std::time::Duration;
 
 use domain::DeviceErrorKind;
 
+pub mod scripted;
+
 /// An open byte stream to a device.
 pub trait Link: Read + Write + Send {
     /// How long a read may block before returning `TimedOut`/`WouldBlock`.
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()>;
+
+    /// Reads what is already waiting, without blocking: `Ok(0)` when nothing is. Used to drain
+    /// stale answers before a query; the default waits one millisecond, links that can look
+    /// without waiting do so.
+    fn read_waiting(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.set_read_timeout(Duration::from_millis(1))?;
+        match self.read(buf) {
+            Ok(0) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the device closed the link")),
+            Ok(n) => Ok(n),
+            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Opens (and after a failure, reopens) a link.
@@ -72,6 +87,14 @@ impl Link for serialport::TTYPort {
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         serialport::SerialPort::set_timeout(self, timeout).map_err(io::Error::from)
     }
+    fn read_waiting(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let waiting = serialport::SerialPort::bytes_to_read(self).map_err(io::Error::from)? as usize;
+        if waiting == 0 {
+            return Ok(0);
+        }
+        let n = waiting.min(buf.len());
+        self.read(&mut buf[..n])
+    }
 }
 
 impl Opener for SerialOpener {
@@ -97,6 +120,17 @@ pub struct TcpOpener {
 impl Link for TcpStream {
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         TcpStream::set_read_timeout(self, Some(timeout.max(Duration::from_millis(1))))
+    }
+    fn read_waiting(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.set_nonblocking(true)?;
+        let r = self.read(buf);
+        self.set_nonblocking(false)?;
+        match r {
+            Ok(0) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the device closed the link")),
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(e),
+        }
     }
 }
 

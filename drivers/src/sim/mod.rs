@@ -1,7 +1,9 @@
 //! Simulators: byte-level peers of the real devices, used by tests, the demo and technicians.
 //!
 //! - [`scanner`]: a pseudo-terminal that "scans" OMS barcodes and texts.
+//! - [`printer`]: the virtual ESC/POS printer: interpreter, renderer, status, TCP/pty server.
 //! - [`card`]: an OMS chip card answering APDUs from its file system, with injected faults.
 
 pub mod card;
+pub mod printer;
 pub mod scanner;

@@ -15,7 +15,11 @@ fn render_prints_one_line_per_printed_line_and_a_png() {
     std::fs::create_dir_all(&dir).unwrap();
     let png = dir.join("out.png");
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/python-escpos/cp866_text.bin");
-    let out = Command::new(env!("CARGO_BIN_EXE_escpos-sim")).args(["render", fixture, "--png"]).arg(&png).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_escpos-sim"))
+        .args(["render", fixture, "--png"])
+        .arg(&png)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().next(), Some("Городская поликлиника № 1"));

@@ -6,6 +6,7 @@
 //! - [`logging`]: the `log` backend: journald priorities under systemd, plain stderr otherwise.
 //! - [`modes`]: what the binary can run; each mode wires parts together
 //!   ([`modes::demo`] drives a scripted session headless).
+//! - [`printing`]: session print documents and printer config -> the printer driver's terms.
 //! - [`tools`]: technician commands that are not modes (`decode-policy`).
 //!
 //! `main.rs` only parses the command line and maps results to exit codes.
@@ -13,5 +14,6 @@
 pub mod config;
 pub mod logging;
 pub mod modes;
+pub mod printing;
 pub mod session;
 pub mod tools;

@@ -104,9 +104,16 @@ fn main() -> ExitCode {
             if !headless {
                 eprintln!("kiosk: no windowed demo yet, running the headless one");
             }
-            match kiosk::modes::demo::run_headless(std::io::stdout().lock(), today_utc()) {
+            let tickets = PathBuf::from("demo-out/tickets");
+            if let Err(e) = std::fs::remove_dir_all(&tickets)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                eprintln!("kiosk: cannot clear {}: {e}", tickets.display());
+            }
+            match kiosk::modes::demo::run_headless(std::io::stdout().lock(), today_utc(), Some(&tickets)) {
                 Ok(_) => {
                     println!("\nheadless demo finished: every flow ended where it should");
+                    println!("tickets printed by the virtual printer: {}/ticket-*.png", tickets.display());
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

@@ -1,7 +1,7 @@
-//! In-memory stand-ins for central and the printer, answering the session's effects the way
-//! the real ones do: a small clinic with a schedule that shrinks as slots are booked, a queue
-//! that numbers tickets, appointments that can be cancelled. Deterministic, so the headless
-//! demo prints the same screens every run.
+//! An in-memory stand-in for central, answering the session's calls the way the real service
+//! does: a small clinic with a schedule that shrinks as slots are booked, a queue that numbers
+//! tickets, appointments that can be cancelled. Deterministic, so the headless demo prints the
+//! same screens every run. (Printing in the demo is real: the virtual printer.)
 
 use std::collections::BTreeMap;
 
@@ -11,12 +11,7 @@ use domain::{
     ScheduleDay, Slot, Speciality, TicketNumber,
 };
 
-use crate::session::{CentralCall, CentralError, Credentials, Effect, Event, PrintDoc, Reply};
-
-/// Something that carries out the session's effects and answers with events.
-pub trait EffectRunner {
-    fn run(&mut self, effect: &Effect) -> Vec<Event>;
-}
+use crate::session::{CentralCall, CentralError, Credentials, Reply};
 
 /// The demo clinic.
 #[derive(Debug)]
@@ -29,8 +24,6 @@ pub struct StandInClinic {
     tickets: u32,
     next_appointment: u64,
     today: Date,
-    /// Every document printed, as text lines (what the paper would say).
-    pub printed: Vec<Vec<String>>,
 }
 
 const LPU: LpuId = LpuId(1);
@@ -101,7 +94,6 @@ impl StandInClinic {
             tickets: 0,
             next_appointment: 5001,
             today,
-            printed: Vec::new(),
         }
     }
 
@@ -109,7 +101,7 @@ impl StandInClinic {
         self.patients.iter().find(|p| p.enp == c.enp && p.birth_date == c.birth_date)
     }
 
-    fn answer(&mut self, c: &Credentials, call: &CentralCall) -> Result<Reply, CentralError> {
+    pub fn answer(&mut self, c: &Credentials, call: &CentralCall) -> Result<Reply, CentralError> {
         // Like the real service: an unknown policy and a wrong birth date look the same.
         let patient = self.find(c).cloned().ok_or(CentralError::PatientNotFound)?;
         Ok(match call {
@@ -193,44 +185,5 @@ impl StandInClinic {
         };
         self.booked.push((patient.enp, a.clone()));
         Ok(a)
-    }
-}
-
-/// The paper a document makes, as lines of text: what the ESC/POS layout will print.
-pub fn ticket_lines(doc: &PrintDoc) -> Vec<String> {
-    match doc {
-        PrintDoc::WalkIn(t) => vec![
-            "Дежурный врач".into(),
-            format!("ТАЛОН {}", t.number),
-            format!("Выдан {} {}", t.issued_at.date.to_ru_string(), t.issued_at.hhmm()),
-            format!("Перед вами: {}", t.position),
-            "Следите за табло".into(),
-        ],
-        PrintDoc::Appointment { appointment: a, patient } => vec![
-            a.lpu_name.clone(),
-            a.lpu_address.clone(),
-            format!("{} — {}", a.speciality_name, a.doctor_name),
-            format!("Кабинет {}", a.room),
-            format!("{} {}", a.start.date.to_ru_string(), a.start.hhmm()),
-            format!("Запись № {}", a.number),
-            format!("Пациент: {}", patient.surname_and_initials()),
-        ],
-    }
-}
-
-impl EffectRunner for StandInClinic {
-    fn run(&mut self, effect: &Effect) -> Vec<Event> {
-        match effect {
-            Effect::Central { req, credentials, call } => {
-                vec![Event::Central { req: *req, result: self.answer(credentials, call) }]
-            }
-            Effect::Print { req, doc, .. } => {
-                self.printed.push(ticket_lines(doc));
-                vec![Event::Printed { req: *req }]
-            }
-            Effect::CheckPrinter => vec![Event::Printer(crate::session::PrinterHealth::Ready)],
-            Effect::Service(cmd) => vec![Event::ServiceReport(format!("{cmd:?}: done"))],
-            Effect::SessionEnded => Vec::new(),
-        }
     }
 }

@@ -3,7 +3,6 @@
 //! Map of the crate:
 //! - [`session`]: the patient session as a pure state machine (no IO, no clock, no UI).
 //! - [`config`]: `kiosk.toml` read raw, then validated into a typed [`config::Config`].
-//! - [`logging`]: the `log` backend: journald priorities under systemd, plain stderr otherwise.
 //! - [`modes`]: what the binary can run; each mode wires parts together
 //!   ([`modes::demo`] drives a scripted session headless).
 //! - [`printing`]: session print documents and printer config -> the printer driver's terms.
@@ -12,7 +11,6 @@
 //! `main.rs` only parses the command line and maps results to exit codes.
 
 pub mod config;
-pub mod logging;
 pub mod modes;
 pub mod printing;
 pub mod session;

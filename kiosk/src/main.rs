@@ -40,14 +40,6 @@ enum Command {
     },
 }
 
-fn today_utc() -> domain::Date {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    u32::try_from(secs / 86_400)
-        .ok()
-        .and_then(|d| domain::Date::from_days_since_1900(d + 25_567))
-        .unwrap_or_else(|| domain::Date::from_ymd(2026, 1, 1).expect("a valid date"))
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -69,7 +61,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            kiosk::logging::init(cfg.log_level);
+            common::logging::init(cfg.log_level);
             log::info!(
                 "configuration {} is valid: kiosk {} of clinic {}, central {}",
                 config.display(),
@@ -100,7 +92,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Demo { headless } => {
-            kiosk::logging::init(log::LevelFilter::Info);
+            common::logging::init(log::LevelFilter::Info);
             if !headless {
                 eprintln!("kiosk: no windowed demo yet, running the headless one");
             }
@@ -110,7 +102,11 @@ fn main() -> ExitCode {
             {
                 eprintln!("kiosk: cannot clear {}: {e}", tickets.display());
             }
-            match kiosk::modes::demo::run_headless(std::io::stdout().lock(), today_utc(), Some(&tickets)) {
+            match kiosk::modes::demo::run_headless(
+                std::io::stdout().lock(),
+                common::clock::today_utc(),
+                Some(&tickets),
+            ) {
                 Ok(_) => {
                     println!("\nheadless demo finished: every flow ended where it should");
                     println!("tickets printed by the virtual printer: {}/ticket-*.png", tickets.display());

@@ -37,14 +37,9 @@ fn syslog_priority(level: Level) -> u8 {
 
 /// `2026-11-21T23:46:19Z` from the system clock.
 fn utc_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    // 1970-01-01 is day 25567 after 1900-01-01, the domain calendar's epoch.
-    let date = u32::try_from(secs / 86_400)
-        .ok()
-        .and_then(|d| domain::Date::from_days_since_1900(d + 25_567))
-        .map_or_else(|| "????-??-??".to_owned(), |d| d.to_string());
-    let s = secs % 86_400;
-    format!("{date}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    let secs = crate::clock::unix_seconds();
+    let t = crate::clock::from_unix(secs, 0);
+    format!("{}T{:02}:{:02}:{:02}Z", t.date, t.hour(), t.minute(), secs % 60)
 }
 
 impl Log for Logger {

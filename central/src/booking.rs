@@ -1,0 +1,549 @@
+//! The EMIAS-dialect booking methods and the clinic rules they enforce.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use domain::wire::{
+    AppointmentCreated, Attachment, Attachments, BookParams, CancelParams, ComplexResource, DoctorInfo,
+    DoctorsParams, Lpu, MainDoctor, PatientInfo, PatientName, PatientParams, Reception, ReceptionType,
+    ReferralInfo, ReferralToDoctor, Room, ScheduleBySlot, ScheduleInfo, ScheduleOfDay, ScheduleParams,
+    SlotTime, SpecialityInfo, ToDoctor, code,
+};
+use domain::{Date, DateTime, Sex};
+
+use crate::error::{ApiError, is_unique_violation};
+use crate::store::{self, DoctorRow, PatientRow, SpecialityRow, Store};
+
+/// Now, as the clinic's wall clock.
+pub type Now = DateTime;
+
+fn attached_to(p: &PatientRow, lpus: &[store::LpuRow], doctor_lpu: i64) -> bool {
+    // Attachment to a clinic covers its branches.
+    let Some(home) = p.lpu_id else { return false };
+    doctor_lpu == home || lpus.iter().any(|l| l.id == doctor_lpu && l.parent_id == Some(home))
+}
+
+fn sex_allows(p: &PatientRow, s: &SpecialityRow) -> bool {
+    match p.sex.as_str() {
+        "male" => s.male,
+        "female" => s.female,
+        _ => true,
+    }
+}
+
+pub async fn patient_info(st: &Store, p: &PatientParams) -> Result<Value, ApiError> {
+    let row = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
+    let mut attachment = Vec::new();
+    if let (Some(id), Some(since)) = (row.lpu_id, &row.attach_date)
+        && let Some(l) = store::lpu(&st.pool, id).await?
+    {
+        attachment.push(Attachment {
+            lpu: Lpu { id: l.id as u32, name: l.name, address: l.address },
+            create_date: store::date(since)?,
+        });
+    }
+    let info = PatientInfo {
+        attachments: Attachments { attachment },
+        patient: Some(PatientName {
+            last_name: row.last_name,
+            first_name: row.first_name,
+            middle_name: row.middle_name,
+            sex: match row.sex.as_str() {
+                "male" => Some(Sex::Male),
+                "female" => Some(Sex::Female),
+                _ => None,
+            },
+        }),
+    };
+    Ok(serde_json::to_value(info).expect("serialisable"))
+}
+
+pub async fn specialities(st: &Store, p: &PatientParams) -> Result<Value, ApiError> {
+    store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
+    let rows = sqlx::query("SELECT code, name, first_level, male, female FROM speciality ORDER BY name")
+        .fetch_all(&st.pool)
+        .await?;
+    let list: Vec<SpecialityInfo> = rows
+        .iter()
+        .map(store::speciality_row)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|s| SpecialityInfo {
+            code: s.code,
+            name: s.name,
+            male: s.male,
+            female: s.female,
+            area_type: Vec::new(),
+            therapeutic: s.first_level,
+            is_multiple_lpu_speciality: false,
+            is_complaint_speciality: false,
+            first_level: s.first_level,
+        })
+        .collect();
+    Ok(serde_json::to_value(list).expect("serialisable"))
+}
+
+/// Checks that `patient` may see `speciality`, directly or through `referral_id`; returns the
+/// referral used, if any.
+async fn access(
+    st: &Store,
+    patient: &PatientRow,
+    spec: &SpecialityRow,
+    referral_id: Option<u64>,
+    today: Date,
+) -> Result<Option<i64>, ApiError> {
+    if !sex_allows(patient, spec) {
+        return Err(ApiError::domain(
+            code::NOT_FOR_SEX,
+            format!("{}: приём только мужчин или только женщин", spec.name),
+        ));
+    }
+    if spec.first_level {
+        return Ok(None);
+    }
+    let Some(rid) = referral_id else {
+        return Err(ApiError::domain(
+            code::REFERRAL_REQUIRED,
+            format!("К врачу «{}» нужно направление", spec.name),
+        ));
+    };
+    let r = store::referral(&st.pool, rid as i64, &patient.enp)
+        .await?
+        .filter(|r| r.speciality_code == spec.code)
+        .ok_or_else(|| ApiError::domain(code::REFERRAL_REQUIRED, "Направление не найдено"))?;
+    let (from, until) = (store::date(&r.start_date)?, store::date(&r.end_date)?);
+    if today < from || today > until {
+        return Err(ApiError::domain(
+            code::REFERRAL_EXPIRED,
+            format!("Срок направления № {} истёк", r.number),
+        ));
+    }
+    Ok(Some(r.id))
+}
+
+async fn doctor_info(
+    st: &Store,
+    d: &DoctorRow,
+    spec: &SpecialityRow,
+    now: Now,
+) -> Result<DoctorInfo, ApiError> {
+    let free = store::free_slots(&st.pool, d.id, now.utc_minutes()).await?;
+    let lpu = store::lpu(&st.pool, d.lpu_id).await?;
+    let room = match free.first() {
+        Some(s) => Some(Room {
+            id: d.complex_resource_id as u64,
+            number: d.room.clone(),
+            lpu_id: d.lpu_id as u32,
+            lpu_short_name: lpu.as_ref().map(|l| l.short_name.clone()).unwrap_or_default(),
+            address_point_id: None,
+            default_address: lpu.as_ref().map(|l| l.address.clone()).unwrap_or_default(),
+            availability_date: store::date(&s.day)?,
+        }),
+        None => None,
+    };
+    Ok(DoctorInfo {
+        id: d.id as u64,
+        lpu_id: d.lpu_id as u32,
+        name: d.full_name(),
+        ar_type: 1,
+        speciality_change_ability: false,
+        ar_speciality_id: Some(spec.code.clone()),
+        ar_speciality_name: Some(spec.name.clone()),
+        main_doctor: MainDoctor {
+            speciality_name: spec.name.clone(),
+            speciality_id: spec.code.clone(),
+            first_name: d.first_name.clone(),
+            last_name: d.last_name.clone(),
+            second_name: Some(d.middle_name.clone()),
+            meji_id: None,
+            employee_id: Some(d.id as u64),
+        },
+        reception_type: vec![ReceptionType {
+            code: "556".into(),
+            name: "Первичный приём".into(),
+            primary: true,
+            home: false,
+        }],
+        ldp_type: Vec::new(),
+        sampling_type: Vec::new(),
+        complex_resource: vec![ComplexResource {
+            id: d.complex_resource_id as u64,
+            name: format!("Кабинет {}", d.room),
+            room,
+        }],
+        district: false,
+        replacement: false,
+        nondistrict: true,
+        available_by_referral: !spec.first_level,
+    })
+}
+
+async fn resolve_speciality(
+    st: &Store,
+    patient: &PatientRow,
+    speciality_id: Option<&str>,
+    referral_id: Option<u64>,
+    appointment_id: Option<u64>,
+) -> Result<SpecialityRow, ApiError> {
+    let code = match (speciality_id, referral_id, appointment_id) {
+        (Some(c), _, _) => c.to_owned(),
+        (None, Some(rid), _) => store::referral(&st.pool, rid as i64, &patient.enp)
+            .await?
+            .map(|r| r.speciality_code)
+            .ok_or_else(|| ApiError::domain(code::REFERRAL_REQUIRED, "Направление не найдено"))?,
+        (None, None, Some(aid)) => {
+            sqlx::query("SELECT speciality_code FROM appointment WHERE id = $1 AND enp = $2 AND active = 1")
+                .bind(aid as i64)
+                .bind(&patient.enp)
+                .fetch_optional(&st.pool)
+                .await?
+                .map(|r| r.try_get::<String, _>(0))
+                .transpose()?
+                .ok_or_else(|| ApiError::domain(code::APPOINTMENT_NOT_FOUND, "Запись не найдена"))?
+        }
+        (None, None, None) => {
+            return Err(ApiError::InvalidParams("specialityId or referralId is required".into()));
+        }
+    };
+    store::speciality(&st.pool, &code)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams(format!("specialityId: unknown speciality {code}")))
+}
+
+pub async fn doctors(st: &Store, p: &DoctorsParams, now: Now) -> Result<Value, ApiError> {
+    let patient = store::patient(&st.pool, &p.patient.oms_number, p.patient.birth_date).await?;
+    let spec =
+        resolve_speciality(st, &patient, p.speciality_id.as_deref(), p.referral_id, p.appointment_id).await?;
+    // Rescheduling keeps the access the original appointment had.
+    if p.appointment_id.is_none() {
+        access(st, &patient, &spec, p.referral_id, now.date).await?;
+    }
+    let lpus = store::all_lpus(&st.pool).await?;
+    let mut out = Vec::new();
+    let mut any_attached = false;
+    for d in store::doctors_by_speciality(&st.pool, &spec.code).await? {
+        if attached_to(&patient, &lpus, d.lpu_id) {
+            any_attached = true;
+            out.push(doctor_info(st, &d, &spec, now).await?);
+        }
+    }
+    if !any_attached && patient.lpu_id.is_none() {
+        return Err(ApiError::domain(code::PATIENT_NOT_ATTACHED, "Вы не прикреплены к этой поликлинике"));
+    }
+    Ok(serde_json::to_value(out).expect("serialisable"))
+}
+
+pub async fn schedule(st: &Store, p: &ScheduleParams, now: Now) -> Result<Value, ApiError> {
+    let patient = store::patient(&st.pool, &p.patient.oms_number, p.patient.birth_date).await?;
+    let d = store::doctor(&st.pool, p.available_resource_id as i64)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams("availableResourceId: no such resource".into()))?;
+    let spec = store::speciality(&st.pool, &d.speciality_code)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams("availableResourceId: resource without speciality".into()))?;
+    if p.appointment_id.is_none() {
+        access(st, &patient, &spec, p.referral_id, now.date).await?;
+    }
+    let lpus = store::all_lpus(&st.pool).await?;
+    if !attached_to(&patient, &lpus, d.lpu_id) {
+        return Err(ApiError::domain(code::PATIENT_NOT_ATTACHED, "Вы не прикреплены к этой поликлинике"));
+    }
+    let info = doctor_info(st, &d, &spec, now).await?;
+    let mut days: Vec<ScheduleOfDay> = Vec::new();
+    for s in store::free_slots(&st.pool, d.id, now.utc_minutes()).await? {
+        let slot = SlotTime { start_time: store::dt(&s.start_time)?, end_time: store::dt(&s.end_time)? };
+        let date = store::date(&s.day)?;
+        match days.last_mut() {
+            Some(day) if day.date == date => day.schedule_by_slot[0].slot.push(slot),
+            _ => days.push(ScheduleOfDay {
+                date,
+                schedule_by_slot: vec![ScheduleBySlot {
+                    complex_resource_id: d.complex_resource_id as u64,
+                    cabinet_number: d.room.clone(),
+                    slot: vec![slot],
+                }],
+            }),
+        }
+    }
+    Ok(serde_json::to_value(ScheduleInfo { available_resource: info, schedule_of_day: days })
+        .expect("serialisable"))
+}
+
+/// createAppointment and shiftAppointment (`p.appointment_id` set).
+pub async fn book(st: &Store, p: &BookParams, shift: bool, now: Now) -> Result<Value, ApiError> {
+    let method = if shift { "shiftAppointment" } else { "createAppointment" };
+    if shift && p.appointment_id.is_none() {
+        return Err(ApiError::InvalidParams("appointmentId is required".into()));
+    }
+    let (_guard, mut tx) = st.begin_write().await?;
+    if let Some(rid) = &p.request_id
+        && let Some(previous) = store::idempotent(&mut tx, rid, method).await?
+    {
+        return replay(previous);
+    }
+    let outcome = book_in(st, &mut tx, p, shift, now).await;
+    finish_write(st, tx, p.request_id.as_deref(), method, outcome).await
+}
+
+/// A remembered response: the stored result, or the stored error again.
+pub fn replay(previous: Value) -> Result<Value, ApiError> {
+    if let Some(e) = previous.get("error") {
+        return match serde_json::from_value::<domain::wire::RpcError>(e.clone()) {
+            Ok(e) => Err(ApiError::Replayed(Box::new(e))),
+            Err(_) => Err(ApiError::domain(code::INTERNAL, "stored response unreadable")),
+        };
+    }
+    Ok(previous.get("result").cloned().unwrap_or(Value::Null))
+}
+
+/// Commits a write and what it answered (under its requestId), or rolls it back. Domain
+/// errors are remembered too, in a transaction of their own (the failed one may hold partial
+/// writes), so a retry cannot succeed where the first attempt failed. The caller still holds
+/// the writer's guard.
+pub async fn finish_write(
+    st: &Store,
+    mut tx: store::Tx,
+    request_id: Option<&str>,
+    method: &str,
+    outcome: Result<Value, ApiError>,
+) -> Result<Value, ApiError> {
+    match outcome {
+        Ok(result) => {
+            if let Some(rid) = request_id {
+                store::remember(&mut tx, rid, method, &json!({ "result": result })).await?;
+            }
+            tx.commit().await?;
+            Ok(result)
+        }
+        Err(e @ ApiError::Domain { .. }) => {
+            tx.rollback().await?;
+            if let Some(rid) = request_id {
+                let mut tx = st.pool.begin().await?;
+                store::remember(&mut tx, rid, method, &json!({ "error": e.to_rpc() })).await?;
+                tx.commit().await?;
+            }
+            Err(e)
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+async fn book_in(
+    st: &Store,
+    tx: &mut store::Tx,
+    p: &BookParams,
+    shift: bool,
+    now: Now,
+) -> Result<Value, ApiError> {
+    let patient = store::patient(&mut **tx, &p.patient.oms_number, p.patient.birth_date).await?;
+    let d = store::doctor(&mut **tx, p.available_resource_id as i64)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams("availableResourceId: no such resource".into()))?;
+    let spec = store::speciality(&mut **tx, &d.speciality_code)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams("availableResourceId: resource without speciality".into()))?;
+    let lpus = store::all_lpus(&mut **tx).await?;
+    if !attached_to(&patient, &lpus, d.lpu_id) {
+        return Err(ApiError::domain(code::PATIENT_NOT_ATTACHED, "Вы не прикреплены к этой поликлинике"));
+    }
+    let old = if shift {
+        let aid = p.appointment_id.expect("checked by the caller") as i64;
+        let r = sqlx::query("SELECT id, speciality_code, referral_id FROM appointment WHERE id = $1 AND enp = $2 AND active = 1")
+            .bind(aid)
+            .bind(&patient.enp)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| ApiError::domain(code::APPOINTMENT_NOT_FOUND, "Запись не найдена или уже отменена"))?;
+        let old_spec: String = r.try_get(1)?;
+        if old_spec != spec.code {
+            return Err(ApiError::InvalidParams(
+                "availableResourceId: a different speciality than the appointment".into(),
+            ));
+        }
+        Some((aid, r.try_get::<Option<i64>, _>(2)?))
+    } else {
+        None
+    };
+    let referral = match old {
+        Some((_, referral)) => referral,
+        None => access(st, &patient, &spec, p.referral_id, now.date).await?,
+    };
+    let start = p.start_time.utc_minutes();
+    let end = p.end_time.utc_minutes();
+    let slot =
+        sqlx::query("SELECT id, blocked FROM slot WHERE doctor_id = $1 AND start_utc = $2 AND end_utc = $3")
+            .bind(d.id)
+            .bind(start)
+            .bind(end)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| ApiError::InvalidParams("startTime: the doctor has no such slot".into()))?;
+    let (slot_id, blocked): (i64, i64) = (slot.try_get(0)?, slot.try_get(1)?);
+    if blocked != 0 || start <= now.utc_minutes() {
+        return Err(ApiError::domain(code::SLOT_TAKEN, "Это время уже занято"));
+    }
+    let old_id = old.map_or(-1, |(id, _)| id);
+    let same_spec = sqlx::query(
+        "SELECT COUNT(*) FROM appointment WHERE enp = $1 AND active = 1 AND speciality_code = $2 AND id <> $3 AND end_utc > $4",
+    )
+    .bind(&patient.enp)
+    .bind(&spec.code)
+    .bind(old_id)
+    .bind(now.utc_minutes())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get::<i64, _>(0)?;
+    if same_spec > 0 {
+        return Err(ApiError::domain(code::ALREADY_BOOKED, format!("У вас уже есть запись: {}", spec.name)));
+    }
+    let overlap = sqlx::query(
+        "SELECT COUNT(*) FROM appointment WHERE enp = $1 AND active = 1 AND id <> $2 AND start_utc < $3 AND end_utc > $4",
+    )
+    .bind(&patient.enp)
+    .bind(old_id)
+    .bind(end)
+    .bind(start)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get::<i64, _>(0)?;
+    if overlap > 0 {
+        return Err(ApiError::domain(code::TIME_CONFLICT, "На это время у вас уже есть запись"));
+    }
+    if let Some((aid, _)) = old {
+        sqlx::query("UPDATE appointment SET active = 0 WHERE id = $1").bind(aid).execute(&mut **tx).await?;
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO appointment (enp, slot_id, doctor_id, speciality_code, start_utc, end_utc, active, referral_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING id",
+    )
+    .bind(&patient.enp)
+    .bind(slot_id)
+    .bind(d.id)
+    .bind(&spec.code)
+    .bind(start)
+    .bind(end)
+    .bind(referral)
+    .fetch_one(&mut **tx)
+    .await;
+    let id: i64 = match inserted {
+        Ok(r) => r.try_get(0)?,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::domain(code::SLOT_TAKEN, "Это время только что заняли"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let created = AppointmentCreated {
+        appointment_id: id as u64,
+        appointment_number: appointment_number(d.lpu_id, id),
+    };
+    Ok(serde_json::to_value(created).expect("serialisable"))
+}
+
+pub fn appointment_number(lpu: i64, id: i64) -> String {
+    format!("{lpu}-{id:06}")
+}
+
+pub async fn cancel(st: &Store, p: &CancelParams) -> Result<Value, ApiError> {
+    let (_guard, mut tx) = st.begin_write().await?;
+    if let Some(rid) = &p.request_id
+        && let Some(previous) = store::idempotent(&mut tx, rid, "cancelAppointment").await?
+    {
+        return replay(previous);
+    }
+    let outcome = async {
+        let patient = store::patient(&mut *tx, &p.patient.oms_number, p.patient.birth_date).await?;
+        let n = sqlx::query("UPDATE appointment SET active = 0 WHERE id = $1 AND enp = $2 AND active = 1")
+            .bind(p.appointment_id as i64)
+            .bind(&patient.enp)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(ApiError::domain(code::APPOINTMENT_NOT_FOUND, "Запись не найдена или уже отменена"));
+        }
+        Ok(json!("OK"))
+    }
+    .await;
+    finish_write(st, tx, p.request_id.as_deref(), "cancelAppointment", outcome).await
+}
+
+pub async fn receptions(st: &Store, p: &PatientParams, now: Now) -> Result<Value, ApiError> {
+    let patient = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
+    let rows = sqlx::query(
+        "SELECT a.id, s.start_time, s.end_time, d.lpu_id, d.last_name, d.first_name, d.middle_name, d.room,
+                sp.name, sp.code
+         FROM appointment a JOIN slot s ON s.id = a.slot_id JOIN doctor d ON d.id = a.doctor_id
+         JOIN speciality sp ON sp.code = a.speciality_code
+         WHERE a.enp = $1 AND a.active = 1 AND a.end_utc > $2 ORDER BY a.start_utc",
+    )
+    .bind(&patient.enp)
+    .bind(now.utc_minutes())
+    .fetch_all(&st.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let lpu_id: i64 = r.try_get(3)?;
+        let l = store::lpu(&st.pool, lpu_id).await?;
+        let id: i64 = r.try_get(0)?;
+        let fio = format!(
+            "{} {} {}",
+            r.try_get::<String, _>(4)?,
+            r.try_get::<String, _>(5)?,
+            r.try_get::<String, _>(6)?
+        );
+        out.push(Reception {
+            id: id as u64,
+            kind: "RECEPTION".into(),
+            start_time: store::dt(&r.try_get::<String, _>(1)?)?,
+            end_time: store::dt(&r.try_get::<String, _>(2)?)?,
+            name_lpu: l.as_ref().map(|l| l.name.clone()).unwrap_or_default(),
+            lpu_address: l.as_ref().map(|l| l.address.clone()).unwrap_or_default(),
+            room_number: r.try_get(7)?,
+            to_doctor: ToDoctor {
+                doctor_fio: fio.trim().to_owned(),
+                speciality_name: r.try_get(8)?,
+                speciality_id: r.try_get(9)?,
+                reception_type_id: Some("556".into()),
+            },
+            referral: None,
+            appointment_number: Some(appointment_number(lpu_id, id)),
+        });
+    }
+    Ok(serde_json::to_value(out).expect("serialisable"))
+}
+
+pub async fn referrals(st: &Store, p: &PatientParams) -> Result<Value, ApiError> {
+    let patient = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
+    let rows = sqlx::query(
+        "SELECT r.id, r.number, r.start_date, r.end_date, r.lpu_id, r.speciality_code, sp.name,
+                (SELECT COUNT(*) FROM appointment a WHERE a.referral_id = r.id AND a.active = 1)
+         FROM referral r JOIN speciality sp ON sp.code = r.speciality_code WHERE r.enp = $1 ORDER BY r.id",
+    )
+    .bind(&patient.enp)
+    .fetch_all(&st.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let lpu_id: i64 = r.try_get(4)?;
+        let l = store::lpu(&st.pool, lpu_id).await?;
+        out.push(ReferralInfo {
+            id: r.try_get::<i64, _>(0)? as u64,
+            number: r.try_get(1)?,
+            start_time: store::date(&r.try_get::<String, _>(2)?)?,
+            end_time: store::date(&r.try_get::<String, _>(3)?)?,
+            kind: "REF_TO_DOCTOR".into(),
+            lpu_id: lpu_id as u32,
+            lpu_name: l.map(|l| l.name).unwrap_or_default(),
+            to_doctor: ReferralToDoctor {
+                speciality_id: r.try_get(5)?,
+                speciality_name: r.try_get(6)?,
+                reception_type_id: Some("556".into()),
+            },
+            count_active_appointment: r.try_get::<i64, _>(7)? as u32,
+        });
+    }
+    Ok(serde_json::to_value(out).expect("serialisable"))
+}

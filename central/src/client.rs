@@ -1,0 +1,71 @@
+//! A minimal HTTP/1.1 client for loopback tools (`central call-next`) and tests: one POST per
+//! connection, plain `http://` only. Kiosks use a real client (TLS, pooling, retries).
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("only plain http://HOST:PORT is supported here, got {0}")]
+    Url(String),
+    #[error("cannot reach {0}: {1}")]
+    Connect(String, std::io::Error),
+    #[error("connection: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("central answered {0}")]
+    Status(String),
+}
+
+/// POSTs `body` and returns the response body of a 200 answer.
+pub async fn post_json(base: &str, path: &str, token: &str, body: &[u8]) -> Result<Vec<u8>, ClientError> {
+    let (status, body) = post(base, path, Some(token), body).await?;
+    if status != 200 {
+        return Err(ClientError::Status(status.to_string()));
+    }
+    Ok(body)
+}
+
+/// POSTs `body`, returning the status code and body whatever the status.
+pub async fn post(
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>), ClientError> {
+    let host =
+        base.strip_prefix("http://").ok_or_else(|| ClientError::Url(base.to_owned()))?.trim_end_matches('/');
+    let mut s =
+        tokio::net::TcpStream::connect(host).await.map_err(|e| ClientError::Connect(host.to_owned(), e))?;
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await?;
+    s.write_all(body).await?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await?;
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| ClientError::Status("no HTTP response".into()))?;
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let status: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let mut payload = buf[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        payload = dechunk(&payload);
+    }
+    Ok((status, payload))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 || b.len() < eol + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[(eol + 4 + size).min(b.len())..];
+    }
+    out
+}

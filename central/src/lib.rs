@@ -1,0 +1,24 @@
+//! The reference central service: the EMIAS-style booking API, our duty-doctor queue extension
+//! and its live WebSocket feed (`shared/specs/central-api.md`), on SQLite or PostgreSQL.
+//!
+//! Map of the crate:
+//! - [`app`]: the router (`app(state)`), `serve(listener, state, shutdown)`, authentication,
+//!   JSON-RPC envelope handling, the WebSocket feed, health.
+//! - [`booking`]: booking methods and clinic rules.
+//! - [`client`]: a minimal loopback HTTP client for the CLI tools and tests.
+//! - [`queue`]: queue methods, ticket numbering, offline sync, feed events.
+//! - [`feed`]: in-process fan-out of queue events (PostgreSQL NOTIFY across nodes).
+//! - [`store`]: the schema and shared queries over sqlx's `Any` driver.
+//! - [`seed`]: the deterministic demo clinic.
+//! - [`error`]: what clients are told (never internals).
+//!
+//! Wire types live in `domain::wire`, shared with the kiosk's client.
+
+pub mod app;
+pub mod booking;
+pub mod client;
+pub mod error;
+pub mod feed;
+pub mod queue;
+pub mod seed;
+pub mod store;

@@ -1,0 +1,458 @@
+//! The duty-doctor queue (our extension): tickets, calls, offline sync, and the events the
+//! feed carries. Every change appends its feed events in the same transaction, so a display
+//! that resumes after a restart sees exactly what happened, in order.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use domain::wire::{
+    Call, CallNextParams, EnqueueParams, FeedEvent, LpuParams, QueueState, SyncParams, SyncedTicket, Ticket,
+    TicketParams, code,
+};
+use domain::{DateTime, TicketNumber};
+
+use crate::booking::{Now, finish_write, replay};
+use crate::error::{ApiError, is_unique_violation};
+use crate::store::{self, Store, Tx};
+
+/// Events a committed change produced, to be published to the feed.
+pub type Events = Vec<(u32, FeedEvent)>;
+
+/// When nobody has been called today, an honest guess per person ahead.
+const DEFAULT_MINUTES_PER_PATIENT: u32 = 10;
+
+async fn next_counter(tx: &mut Tx, lpu: i64, key: &str) -> Result<i64, ApiError> {
+    let r = sqlx::query(
+        "INSERT INTO counter (lpu_id, day, n) VALUES ($1, $2, 1)
+         ON CONFLICT (lpu_id, day) DO UPDATE SET n = counter.n + 1 RETURNING n",
+    )
+    .bind(lpu)
+    .bind(key)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(r.try_get(0)?)
+}
+
+/// Appends a feed event built for its sequence number.
+async fn append(
+    tx: &mut Tx,
+    lpu: i64,
+    day: &str,
+    make: impl FnOnce(u64) -> FeedEvent,
+) -> Result<FeedEvent, ApiError> {
+    let seq = next_counter(tx, lpu, "feed-seq").await? as u64;
+    let ev = make(seq);
+    sqlx::query("INSERT INTO queue_event (lpu_id, seq, day, body) VALUES ($1, $2, $3, $4)")
+        .bind(lpu)
+        .bind(seq as i64)
+        .bind(day)
+        .bind(serde_json::to_string(&ev).expect("serialisable"))
+        .execute(&mut **tx)
+        .await?;
+    Ok(ev)
+}
+
+async fn waiting_count(
+    ex: impl sqlx::Executor<'_, Database = sqlx::Any>,
+    lpu: i64,
+    day: &str,
+) -> Result<u32, ApiError> {
+    let r = sqlx::query("SELECT COUNT(*) FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'")
+        .bind(lpu)
+        .bind(day)
+        .fetch_one(ex)
+        .await?;
+    Ok(r.try_get::<i64, _>(0)? as u32)
+}
+
+async fn waiting_event(tx: &mut Tx, lpu: i64, day: &str) -> Result<FeedEvent, ApiError> {
+    let waiting = waiting_count(&mut **tx, lpu, day).await?;
+    append(tx, lpu, day, |seq| FeedEvent::Waiting { seq, waiting }).await
+}
+
+/// Average minutes from issue to call today; `None` before the first call.
+async fn average_wait(
+    ex: impl sqlx::Executor<'_, Database = sqlx::Any>,
+    lpu: i64,
+    day: &str,
+) -> Result<Option<u32>, ApiError> {
+    let r = sqlx::query(
+        "SELECT COUNT(*), COALESCE(SUM(called_utc - issued_utc), 0) FROM ticket
+         WHERE lpu_id = $1 AND day = $2 AND called_utc IS NOT NULL",
+    )
+    .bind(lpu)
+    .bind(day)
+    .fetch_one(ex)
+    .await?;
+    let (n, sum): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+    Ok((n > 0).then(|| (sum.max(0) / n) as u32))
+}
+
+/// People ahead of a ticket (issue order; offline tickets by their own issue time).
+async fn position(tx: &mut Tx, lpu: i64, day: &str, issued_utc: i64, id: &str) -> Result<u32, ApiError> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'
+         AND (issued_utc < $3 OR (issued_utc = $4 AND id < $5))",
+    )
+    .bind(lpu)
+    .bind(day)
+    .bind(issued_utc)
+    .bind(issued_utc)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(r.try_get::<i64, _>(0)? as u32)
+}
+
+async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str) -> Result<Ticket, ApiError> {
+    let r = sqlx::query("SELECT number, issued_at, issued_utc FROM ticket WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let issued_utc: i64 = r.try_get(2)?;
+    let position = position(tx, lpu, day, issued_utc, id).await?;
+    let per = average_wait(&mut **tx, lpu, day).await?.unwrap_or(DEFAULT_MINUTES_PER_PATIENT).max(1);
+    Ok(Ticket {
+        ticket_id: id.to_owned(),
+        ticket_number: r.try_get(0)?,
+        issued_at: store::dt(&r.try_get::<String, _>(1)?)?,
+        position,
+        estimated_wait_minutes: Some(position * per),
+    })
+}
+
+pub async fn enqueue(st: &Store, p: &EnqueueParams, now: Now) -> Result<(Value, Events), ApiError> {
+    let (_guard, mut tx) = st.begin_write().await?;
+    if let Some(previous) = store::idempotent(&mut tx, &p.request_id, "enqueueWalkIn").await? {
+        return Ok((replay(previous)?, Vec::new()));
+    }
+    let mut events = Vec::new();
+    let outcome = enqueue_in(&mut tx, p, now, &mut events).await;
+    let result = finish_write(st, tx, Some(&p.request_id), "enqueueWalkIn", outcome).await?;
+    Ok((result, events))
+}
+
+async fn enqueue_in(
+    tx: &mut Tx,
+    p: &EnqueueParams,
+    now: Now,
+    events: &mut Events,
+) -> Result<Value, ApiError> {
+    let patient = store::patient(&mut **tx, &p.patient.oms_number, p.patient.birth_date).await?;
+    let lpu = i64::from(p.lpu_id);
+    let clinic = store::lpu(&mut **tx, lpu)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams(format!("lpuId: unknown clinic {}", p.lpu_id)))?;
+    let minute = i64::from(now.hour() * 60 + now.minute());
+    if minute < clinic.open_min || minute >= clinic.close_min {
+        return Err(ApiError::domain(
+            code::QUEUE_CLOSED,
+            format!(
+                "Дежурный врач принимает с {:02}:{:02} до {:02}:{:02}",
+                clinic.open_min / 60,
+                clinic.open_min % 60,
+                clinic.close_min / 60,
+                clinic.close_min % 60
+            ),
+        ));
+    }
+    let day = now.date.to_string();
+    let existing = sqlx::query(
+        "SELECT id FROM ticket WHERE lpu_id = $1 AND day = $2 AND enp = $3 AND status = 'waiting'",
+    )
+    .bind(lpu)
+    .bind(&day)
+    .bind(&patient.enp)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(r) = existing {
+        let id: String = r.try_get(0)?;
+        let ticket = wire_ticket(tx, lpu, &day, &id).await?;
+        return Err(ApiError::Domain {
+            code: code::ALREADY_IN_QUEUE,
+            message: format!("У вас уже есть талон {}", ticket.ticket_number),
+            ticket: Some(Box::new(ticket)),
+        });
+    }
+    let n = next_counter(tx, lpu, &day).await?;
+    let id = format!("{lpu}-{day}-{n:03}");
+    let number = TicketNumber::central(n as u32).to_string();
+    insert_ticket(tx, &id, lpu, &day, &number, &patient.enp, now, p.kiosk_id, &p.request_id).await?;
+    let ticket = wire_ticket(tx, lpu, &day, &id).await?;
+    events.push((p.lpu_id, waiting_event(tx, lpu, &day).await?));
+    Ok(serde_json::to_value(ticket).expect("serialisable"))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_ticket(
+    tx: &mut Tx,
+    id: &str,
+    lpu: i64,
+    day: &str,
+    number: &str,
+    enp: &str,
+    issued: DateTime,
+    kiosk: u32,
+    request_id: &str,
+) -> Result<(), ApiError> {
+    let r = sqlx::query(
+        "INSERT INTO ticket (id, lpu_id, day, number, enp, issued_at, issued_utc, status, kiosk_id, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8, $9)",
+    )
+    .bind(id)
+    .bind(lpu)
+    .bind(day)
+    .bind(number)
+    .bind(enp)
+    .bind(issued.to_string())
+    .bind(issued.utc_minutes())
+    .bind(i64::from(kiosk))
+    .bind(request_id)
+    .execute(&mut **tx)
+    .await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => {
+            Err(ApiError::domain(code::ALREADY_IN_QUEUE, "У вас уже есть талон в очереди"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn sync_offline(st: &Store, p: &SyncParams, default_lpu: u32) -> Result<(Value, Events), ApiError> {
+    let lpu_id = p.lpu_id.unwrap_or(default_lpu);
+    let mut results = Vec::new();
+    let mut events = Vec::new();
+    let lpu = i64::from(lpu_id);
+    for t in &p.tickets {
+        let (_guard, mut tx) = st.begin_write().await?;
+        let day = t.issued_at.date.to_string();
+        // Exactly once: a requestId already synced (by any kiosk retry) is a duplicate.
+        let seen = sqlx::query("SELECT id FROM ticket WHERE request_id = $1")
+            .bind(&t.request_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(r) = seen {
+            let id: String = r.try_get(0)?;
+            let pos = match sqlx::query("SELECT issued_utc, status FROM ticket WHERE id = $1")
+                .bind(&id)
+                .fetch_one(&mut *tx)
+                .await
+            {
+                Ok(r) if r.try_get::<String, _>(1)? == "waiting" => {
+                    Some(position(&mut tx, lpu, &day, r.try_get(0)?, &id).await?)
+                }
+                _ => None,
+            };
+            tx.rollback().await?;
+            results.push(SyncedTicket {
+                request_id: t.request_id.clone(),
+                local_number: t.local_number.clone(),
+                status: "duplicate".into(),
+                ticket_id: Some(id),
+                position: pos,
+                error: None,
+            });
+            continue;
+        }
+        let outcome: Result<(String, u32), ApiError> = async {
+            let patient = store::patient(&mut *tx, &t.oms_number, t.birth_date).await?;
+            let id = format!("{lpu}-{day}-K{}-{}", p.kiosk_id, t.local_number);
+            insert_ticket(
+                &mut tx,
+                &id,
+                lpu,
+                &day,
+                &t.local_number,
+                &patient.enp,
+                t.issued_at,
+                p.kiosk_id,
+                &t.request_id,
+            )
+            .await?;
+            let pos = position(&mut tx, lpu, &day, t.issued_at.utc_minutes(), &id).await?;
+            events.push((lpu_id, waiting_event(&mut tx, lpu, &day).await?));
+            Ok((id, pos))
+        }
+        .await;
+        match outcome {
+            Ok((id, pos)) => {
+                tx.commit().await?;
+                results.push(SyncedTicket {
+                    request_id: t.request_id.clone(),
+                    local_number: t.local_number.clone(),
+                    status: "accepted".into(),
+                    ticket_id: Some(id),
+                    position: Some(pos),
+                    error: None,
+                });
+            }
+            Err(ApiError::Domain { code, .. }) => {
+                tx.rollback().await?;
+                events.pop();
+                results.push(SyncedTicket {
+                    request_id: t.request_id.clone(),
+                    local_number: t.local_number.clone(),
+                    status: "rejected".into(),
+                    ticket_id: None,
+                    position: None,
+                    error: Some(code.to_owned()),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((serde_json::to_value(results).expect("serialisable"), events))
+}
+
+pub async fn call_next(st: &Store, p: &CallNextParams, now: Now) -> Result<(Value, Events), ApiError> {
+    let lpu = i64::from(p.lpu_id);
+    let day = now.date.to_string();
+    let (_guard, mut tx) = st.begin_write().await?;
+    let next = sqlx::query(
+        "SELECT id, number FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'
+         ORDER BY issued_utc, id LIMIT 1",
+    )
+    .bind(lpu)
+    .bind(&day)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(r) = next else {
+        tx.rollback().await?;
+        return Ok((Value::Null, Vec::new()));
+    };
+    let (id, number): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+    let n = sqlx::query(
+        "UPDATE ticket SET status = 'called', room = $1, called_at = $2, called_utc = $3 WHERE id = $4 AND status = 'waiting'",
+    )
+    .bind(&p.room)
+    .bind(now.to_string())
+    .bind(now.utc_minutes())
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        // Another node called it first: the doctor presses again.
+        tx.rollback().await?;
+        return Ok((Value::Null, Vec::new()));
+    }
+    let room = p.room.clone();
+    let called = append(&mut tx, lpu, &day, |seq| FeedEvent::Called {
+        seq,
+        ticket_number: number.clone(),
+        room: room.clone(),
+        called_at: now,
+    })
+    .await?;
+    let waiting = waiting_event(&mut tx, lpu, &day).await?;
+    tx.commit().await?;
+    let result = domain::wire::CalledTicket {
+        ticket_id: id,
+        ticket_number: number,
+        room: p.room.clone(),
+        called_at: now,
+    };
+    Ok((serde_json::to_value(result).expect("serialisable"), vec![(p.lpu_id, called), (p.lpu_id, waiting)]))
+}
+
+/// completeTicket (`done`) and markNoShow (`noshow`).
+pub async fn finish_ticket(st: &Store, p: &TicketParams, status: &str) -> Result<(Value, Events), ApiError> {
+    let (_guard, mut tx) = st.begin_write().await?;
+    let r = sqlx::query("SELECT lpu_id, day FROM ticket WHERE id = $1 AND status IN ('waiting', 'called')")
+        .bind(&p.ticket_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
+    let (lpu, day): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+    sqlx::query("UPDATE ticket SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(&p.ticket_id)
+        .execute(&mut *tx)
+        .await?;
+    let ev = waiting_event(&mut tx, lpu, &day).await?;
+    tx.commit().await?;
+    Ok((json!("OK"), vec![(lpu as u32, ev)]))
+}
+
+async fn last_calls(st: &Store, lpu: i64, day: &str, limit: i64) -> Result<Vec<Call>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT number, room, called_at FROM ticket WHERE lpu_id = $1 AND day = $2 AND called_utc IS NOT NULL
+         ORDER BY called_utc DESC, id DESC LIMIT $3",
+    )
+    .bind(lpu)
+    .bind(day)
+    .bind(limit)
+    .fetch_all(&st.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Call {
+                ticket_number: r.try_get(0)?,
+                room: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+                called_at: store::dt(&r.try_get::<String, _>(2)?)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn state(st: &Store, p: &LpuParams, now: Now) -> Result<Value, ApiError> {
+    let lpu = i64::from(p.lpu_id);
+    let day = now.date.to_string();
+    let s = QueueState {
+        lpu_id: p.lpu_id,
+        waiting: waiting_count(&st.pool, lpu, &day).await?,
+        called: last_calls(st, lpu, &day, 10).await?,
+        average_wait_minutes: average_wait(&st.pool, lpu, &day).await?,
+    };
+    Ok(serde_json::to_value(s).expect("serialisable"))
+}
+
+/// The first frame a display gets: where the queue stands, with the latest sequence number.
+pub async fn snapshot(st: &Store, lpu_id: u32, now: Now) -> Result<FeedEvent, ApiError> {
+    let lpu = i64::from(lpu_id);
+    let day = now.date.to_string();
+    let seq = sqlx::query("SELECT n FROM counter WHERE lpu_id = $1 AND day = 'feed-seq'")
+        .bind(lpu)
+        .fetch_optional(&st.pool)
+        .await?
+        .map(|r| r.try_get::<i64, _>(0))
+        .transpose()?
+        .unwrap_or(0) as u64;
+    Ok(FeedEvent::Snapshot {
+        seq,
+        waiting: waiting_count(&st.pool, lpu, &day).await?,
+        called: last_calls(st, lpu, &day, 10).await?,
+    })
+}
+
+/// Events after `seq` (for `resume`); `None` when they are no longer kept (then: snapshot).
+pub async fn events_after(st: &Store, lpu_id: u32, seq: u64) -> Result<Option<Vec<FeedEvent>>, ApiError> {
+    let rows = sqlx::query("SELECT seq, body FROM queue_event WHERE lpu_id = $1 AND seq > $2 ORDER BY seq")
+        .bind(i64::from(lpu_id))
+        .bind(seq as i64)
+        .fetch_all(&st.pool)
+        .await?;
+    let mut out = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let s: i64 = r.try_get(0)?;
+        if i == 0 && s as u64 != seq + 1 {
+            return Ok(None); // a gap: older events were pruned
+        }
+        let body: String = r.try_get(1)?;
+        if let Ok(ev) = serde_json::from_str(&body) {
+            out.push(ev);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// One stored event (a PostgreSQL notification names it by sequence number).
+pub async fn event(st: &Store, lpu_id: u32, seq: u64) -> Result<Option<FeedEvent>, ApiError> {
+    let r = sqlx::query("SELECT body FROM queue_event WHERE lpu_id = $1 AND seq = $2")
+        .bind(i64::from(lpu_id))
+        .bind(seq as i64)
+        .fetch_optional(&st.pool)
+        .await?;
+    Ok(r.and_then(|r| r.try_get::<String, _>(0).ok()).and_then(|b| serde_json::from_str(&b).ok()))
+}

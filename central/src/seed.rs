@@ -1,0 +1,226 @@
+//! The deterministic demo seed: one clinic with a branch, twelve doctors across first-level
+//! and referral-only specialities, 14 days of schedules from `today`, the 50 demo patients of
+//! `domain::demo` (some not attached, some with referrals, some with appointments), and duty
+//! hours. Test data, not real people.
+
+use domain::demo;
+use domain::{Date, DateTime, Sex};
+
+use crate::store::Store;
+
+/// Clinic (queue) id of the demo.
+pub const LPU: i64 = 1;
+/// Its branch.
+pub const BRANCH: i64 = 2;
+
+/// (code, name, first level, male, female)
+pub const SPECIALITIES: [(&str, &str, bool, bool, bool); 10] = [
+    ("2011", "Терапевт", true, true, true),
+    ("2019", "Офтальмолог", true, true, true),
+    ("2007", "Хирург", true, true, true),
+    ("2010", "Оториноларинголог", true, true, true),
+    ("2013", "Стоматолог", true, true, true),
+    ("2001", "Акушер-гинеколог", true, false, true),
+    ("2045", "Кардиолог", false, true, true),
+    ("2030", "Невролог", false, true, true),
+    ("2040", "Эндокринолог", false, true, true),
+    ("2050", "Уролог", false, true, false),
+];
+
+/// (id, lpu, last, first, middle, speciality, room, slot minutes, morning shift)
+type SeedDoctor = (i64, i64, &'static str, &'static str, &'static str, &'static str, &'static str, u32, bool);
+
+const DOCTORS: [SeedDoctor; 12] = [
+    (101, LPU, "Иванова", "Мария", "Петровна", "2011", "214", 15, true),
+    (102, LPU, "Смирнов", "Олег", "Игоревич", "2011", "215", 15, false),
+    (103, BRANCH, "Орлова", "Нина", "Сергеевна", "2011", "105", 20, true),
+    (201, LPU, "Кузнецова", "Елена", "Сергеевна", "2019", "310", 20, true),
+    (301, LPU, "Попов", "Андрей", "Викторович", "2007", "120", 20, false),
+    (401, BRANCH, "Лебедева", "Ольга", "Ивановна", "2010", "204", 15, true),
+    (501, LPU, "Зайцев", "Игорь", "Петрович", "2013", "330", 20, false),
+    (601, LPU, "Белова", "Анна", "Михайловна", "2001", "401", 20, true),
+    (701, LPU, "Соколов", "Дмитрий", "Андреевич", "2045", "402", 20, true),
+    (702, BRANCH, "Егорова", "Татьяна", "Юрьевна", "2030", "210", 20, false),
+    (801, LPU, "Никитин", "Павел", "Олегович", "2040", "403", 15, true),
+    (901, LPU, "Фролов", "Виктор", "Николаевич", "2050", "118", 20, false),
+];
+
+/// Moscow time: the demo clinic's wall clock.
+pub const OFFSET: i16 = 180;
+
+/// Whether demo patient `i` is attached to the clinic (every tenth is not).
+pub fn attached(i: usize) -> bool {
+    i % 10 != 9
+}
+
+/// Whether demo patient `i` has a referral (to a cardiologist, valid for 30 days).
+pub fn has_referral(i: usize) -> bool {
+    i % 5 == 2
+}
+
+/// Whether demo patient `i` already has an appointment (with the ophthalmologist).
+pub fn has_appointment(i: usize) -> bool {
+    i % 7 == 3 && attached(i)
+}
+
+/// The demo patients as CSV, header `enp,birth_date,last_name,attached,has_referral`.
+pub fn patients_csv() -> String {
+    let mut out = String::from("enp,birth_date,last_name,attached,has_referral\n");
+    for p in demo::patients() {
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            p.enp.expose(),
+            p.birth_date,
+            p.name.last.expose(),
+            attached(p.index),
+            has_referral(p.index)
+        ));
+    }
+    out
+}
+
+/// Seeds an empty database (does nothing if the clinic is already there).
+pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
+    let (_guard, mut tx) = store.begin_write().await?;
+    let exists = sqlx::query("SELECT id FROM lpu WHERE id = $1").bind(LPU).fetch_optional(&mut *tx).await?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    // The main building keeps a duty doctor round the clock; the branch from 8 to 20.
+    for (id, parent, name, short, address, open, close) in [
+        (LPU, None, "Городская поликлиника № 1", "ГП № 1", "ул. Садовая, 12", 0, 24 * 60),
+        (
+            BRANCH,
+            Some(LPU),
+            "Городская поликлиника № 1, филиал № 1",
+            "ГП № 1 ф. 1",
+            "ул. Лесная, 3",
+            8 * 60,
+            20 * 60,
+        ),
+    ] {
+        sqlx::query("INSERT INTO lpu (id, parent_id, name, short_name, address, open_min, close_min) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(id)
+            .bind(parent)
+            .bind(name)
+            .bind(short)
+            .bind(address)
+            .bind(open as i64)
+            .bind(close as i64)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (code, name, first, male, female) in SPECIALITIES {
+        sqlx::query(
+            "INSERT INTO speciality (code, name, first_level, male, female) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(code)
+        .bind(name)
+        .bind(i64::from(first))
+        .bind(i64::from(male))
+        .bind(i64::from(female))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (id, lpu, last, first, middle, spec, room, minutes, morning) in DOCTORS {
+        sqlx::query("INSERT INTO doctor (id, lpu_id, last_name, first_name, middle_name, speciality_code, room, complex_resource_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(id)
+            .bind(lpu)
+            .bind(last)
+            .bind(first)
+            .bind(middle)
+            .bind(spec)
+            .bind(room)
+            .bind(id * 10)
+            .execute(&mut *tx)
+            .await?;
+        // 14 days from today, weekdays, a 6-hour shift; every fifth slot is already taken.
+        for day in 0..14 {
+            let Some(date) = today.add_days(day) else { continue };
+            if date.weekday() > 5 {
+                continue;
+            }
+            let start = if morning { 8 * 60 } else { 14 * 60 };
+            let mut k = 0;
+            let mut m = start;
+            while m + minutes <= start + 6 * 60 {
+                let s = DateTime::new(date, m / 60, m % 60, OFFSET).expect("valid time");
+                let e =
+                    DateTime::new(date, (m + minutes) / 60, (m + minutes) % 60, OFFSET).expect("valid time");
+                sqlx::query("INSERT INTO slot (doctor_id, start_time, end_time, start_utc, end_utc, day, blocked) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(s.to_string())
+                    .bind(e.to_string())
+                    .bind(s.utc_minutes())
+                    .bind(e.utc_minutes())
+                    .bind(date.to_string())
+                    .bind(i64::from((k + id as u32).is_multiple_of(5)))
+                    .execute(&mut *tx)
+                    .await?;
+                k += 1;
+                m += minutes;
+            }
+        }
+    }
+    let since = today.add_days(-900).unwrap_or(today);
+    for p in demo::patients() {
+        let i = p.index;
+        sqlx::query("INSERT INTO patient (enp, birth_date, last_name, first_name, middle_name, sex, lpu_id, attach_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(p.enp.expose())
+            .bind(p.birth_date.to_string())
+            .bind(p.name.last.expose())
+            .bind(p.name.first.expose())
+            .bind(p.name.middle.as_ref().map(|m| m.expose().to_owned()))
+            .bind(if p.sex == Sex::Male { "male" } else { "female" })
+            .bind(attached(i).then_some(LPU))
+            .bind(attached(i).then(|| since.to_string()))
+            .execute(&mut *tx)
+            .await?;
+        if has_referral(i) {
+            sqlx::query("INSERT INTO referral (id, number, enp, speciality_code, lpu_id, start_date, end_date) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(100_000_000_000_i64 + i as i64)
+                .bind(format!("НП-{:05}", 1000 + i))
+                .bind(p.enp.expose())
+                .bind("2045")
+                .bind(LPU)
+                .bind(today.add_days(-5).unwrap_or(today).to_string())
+                .bind(today.add_days(30).unwrap_or(today).to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if has_appointment(i) {
+            // A future free slot of the ophthalmologist, a different one per patient.
+            let slot = sqlx::query(
+                "SELECT id, start_utc, end_utc FROM slot WHERE doctor_id = 201 AND blocked = 0 AND day > $1
+                 AND NOT EXISTS (SELECT 1 FROM appointment a WHERE a.slot_id = slot.id AND a.active = 1)
+                 ORDER BY start_utc LIMIT 1",
+            )
+            .bind(today.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(s) = slot {
+                use sqlx::Row;
+                sqlx::query("INSERT INTO appointment (enp, slot_id, doctor_id, speciality_code, start_utc, end_utc, active) VALUES ($1, $2, 201, '2019', $3, $4, 1)")
+                    .bind(p.enp.expose())
+                    .bind(s.try_get::<i64, _>(0)?)
+                    .bind(s.try_get::<i64, _>(1)?)
+                    .bind(s.try_get::<i64, _>(2)?)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_has_the_documented_header_and_fifty_rows() {
+        let csv = super::patients_csv();
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("enp,birth_date,last_name,attached,has_referral"));
+        assert_eq!(lines.count(), 50);
+        assert!(csv.contains(",false,") && csv.contains(",true,true"));
+    }
+}

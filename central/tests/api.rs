@@ -1,0 +1,402 @@
+//! Every method, error code and clinic rule of the central API, in-process through the router.
+//! Runs on SQLite; `make test` runs it again on PostgreSQL (INFOMAT_TEST_PG).
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+use domain::demo;
+use domain::wire::{BOOKING_PATH, QUEUE_PATH};
+
+#[tokio::test]
+async fn protocol_errors_and_authentication() {
+    let app = TestApp::new().await;
+    let body = |s: &str| s.as_bytes().to_vec();
+    // No token, wrong token: HTTP 401.
+    assert_eq!(app.raw(BOOKING_PATH, None, body("{}")).await.0, 401);
+    assert_eq!(app.raw(QUEUE_PATH, Some("nope"), body("{}")).await.0, 401);
+    // Malformed JSON: -32700; not a request: -32600; unknown method: -32601.
+    let (s, v) = app.raw(BOOKING_PATH, Some(TOKEN), body("{\"jsonrpc\":")).await;
+    assert_eq!((s, v["error"]["code"].as_i64()), (200, Some(-32700)));
+    let (_, v) = app.raw(BOOKING_PATH, Some(TOKEN), body("[1,2]")).await;
+    assert_eq!(v["error"]["code"], -32600);
+    let (_, v) = app.raw(BOOKING_PATH, Some(TOKEN), body(r#"{"jsonrpc":"2.0","id":7}"#)).await;
+    assert_eq!((v["error"]["code"].as_i64(), v["id"].as_i64()), (Some(-32600), Some(7)));
+    let v = app.booking("getEverything", json!({})).await;
+    assert_eq!(v["error"]["code"], -32601);
+    // Queue methods are not on the booking endpoint.
+    let v = app.booking("enqueueWalkIn", json!({})).await;
+    assert_eq!(v["error"]["code"], -32601);
+    // Bad params: -32602, INVALID_PARAMS, and the field is named.
+    let v = app.booking("getPatientInfo3", json!({"omsNumber": "12", "birthDate": "1948-03-05"})).await;
+    assert_eq!(v["error"]["code"], -32602);
+    assert_eq!(err_code(&v), "INVALID_PARAMS");
+    assert!(v["error"]["message"].as_str().unwrap().contains("omsNumber"), "{v}");
+    // Ids come back as sent: strings, numbers, "".
+    for id in [json!("V1StGXR8_Z5jdHi6B-myT"), json!(42), json!("")] {
+        let b =
+            json!({"jsonrpc": "2.0", "id": id, "method": "getSpecialitiesInfo", "params": who(&patient(0))});
+        let (_, v) = app
+            .raw(&format!("{BOOKING_PATH}?getSpecialitiesInfo"), Some(TOKEN), serde_json::to_vec(&b).unwrap())
+            .await;
+        assert_eq!(v["id"], id);
+    }
+}
+
+#[tokio::test]
+async fn identification_does_not_tell_who_is_insured() {
+    let app = TestApp::new().await;
+    let p = patient(0);
+    let v = app.booking("getPatientInfo3", who(&p)).await;
+    let r = ok(&v);
+    assert_eq!(r["attachments"]["attachment"][0]["lpu"]["id"], 1);
+    assert_eq!(r["patient"]["lastName"], p.name.last.expose());
+    // Accepts the number as a JSON number too.
+    let v = app
+        .booking(
+            "getPatientInfo3",
+            json!({"omsNumber": p.enp.to_u64(), "birthDate": p.birth_date.to_string()}),
+        )
+        .await;
+    ok(&v);
+    let wrong_birth =
+        app.booking("getPatientInfo3", json!({"omsNumber": p.enp.expose(), "birthDate": "1990-01-01"})).await;
+    let unknown = app
+        .booking("getPatientInfo3", json!({"omsNumber": "7700000000000016", "birthDate": "1990-01-01"}))
+        .await;
+    assert_eq!(err_code(&wrong_birth), "PATIENT_NOT_FOUND");
+    assert_eq!(wrong_birth["error"], unknown["error"], "the same answer for both");
+}
+
+#[tokio::test]
+async fn identification_is_rate_limited_per_kiosk() {
+    let app = TestApp::with(|s| s.ident_per_minute = 3).await;
+    for _ in 0..3 {
+        ok(&app.booking("getPatientInfo3", who(&patient(0))).await);
+    }
+    let v = app.booking("getPatientInfo3", who(&patient(0))).await;
+    assert_eq!(err_code(&v), "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn specialities_doctors_and_access_rules() {
+    let app = TestApp::new().await;
+    let woman = patient(0);
+    let man = patient(1);
+    let specs = app.booking("getSpecialitiesInfo", who(&woman)).await;
+    assert_eq!(ok(&specs).as_array().unwrap().len(), 10);
+    // First level: bookable, with a room and its nearest free date.
+    let v = app.booking("getDoctorsInfo", with(&woman, json!({"specialityId": 2011}))).await;
+    let docs = ok(&v).as_array().unwrap();
+    assert_eq!(docs.len(), 3, "two in the clinic, one in its branch");
+    assert!(docs.iter().all(|d| d["complexResource"][0]["room"]["availabilityDate"].is_string()));
+    // Referral-only without a referral.
+    let v = app.booking("getDoctorsInfo", with(&woman, json!({"specialityId": "2045"}))).await;
+    assert_eq!(err_code(&v), "REFERRAL_REQUIRED");
+    // With the patient's referral (demo patient 2 has one to a cardiologist).
+    let referred = patient(2);
+    let refs = app.booking("getReferralsInfo", who(&referred)).await;
+    let referral_id = ok(&refs)[0]["id"].as_u64().unwrap();
+    assert_eq!(ok(&refs)[0]["toDoctor"]["specialityId"], "2045");
+    let v = app.booking("getDoctorsInfo", with(&referred, json!({"referralId": referral_id}))).await;
+    assert_eq!(ok(&v)[0]["mainDoctor"]["specialityId"], "2045");
+    // Somebody else's referral does not count.
+    let v = app.booking("getDoctorsInfo", with(&woman, json!({"referralId": referral_id}))).await;
+    assert_eq!(err_code(&v), "REFERRAL_REQUIRED");
+    // An expired referral.
+    sqlx::query("UPDATE referral SET end_date = '2026-11-01' WHERE id = $1")
+        .bind(referral_id as i64)
+        .execute(&app.state.store.pool)
+        .await
+        .unwrap();
+    let v = app.booking("getDoctorsInfo", with(&referred, json!({"referralId": referral_id}))).await;
+    assert_eq!(err_code(&v), "REFERRAL_EXPIRED");
+    // Sex limits.
+    let v = app.booking("getDoctorsInfo", with(&man, json!({"specialityId": "2001"}))).await;
+    assert_eq!(err_code(&v), "SPECIALITY_NOT_FOR_SEX");
+    // Not attached.
+    let stranger = demo::patient(9);
+    let v = app.booking("getDoctorsInfo", with(&stranger, json!({"specialityId": "2011"}))).await;
+    assert_eq!(err_code(&v), "PATIENT_NOT_ATTACHED");
+}
+
+#[tokio::test]
+async fn booking_rules_cancel_and_atomic_shift() {
+    let app = TestApp::new().await;
+    let p = patient(0);
+    let (start, end, cr) = first_slot(&app, &p, 101, 0).await;
+    let book = |doctor: u64, start: &Value, end: &Value, cr: &Value| {
+        with(
+            &p,
+            json!({"availableResourceId": doctor, "complexResourceId": cr, "startTime": start, "endTime": end, "receptionTypeId": "556"}),
+        )
+    };
+    let v = app.booking("createAppointment", book(101, &start, &end, &cr)).await;
+    let first_id = ok(&v)["appointmentId"].as_u64().unwrap();
+    assert!(ok(&v)["appointmentNumber"].as_str().unwrap().starts_with("1-"));
+    // The slot is gone from the schedule.
+    let (next_start, next_end, _) = first_slot(&app, &p, 101, 0).await;
+    assert_ne!(next_start, start);
+    // The same speciality again: ALREADY_BOOKED (another therapist too).
+    let v = app.booking("createAppointment", book(101, &next_start, &next_end, &cr)).await;
+    assert_eq!(err_code(&v), "ALREADY_BOOKED");
+    // The same time with another doctor: TIME_CONFLICT (ophthalmologist 201 has the same grid).
+    let sched =
+        app.booking("getAvailableResourceScheduleInfo", with(&p, json!({"availableResourceId": 201}))).await;
+    let same_time = ok(&sched)["scheduleOfDay"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["scheduleBySlot"][0]["slot"].as_array().unwrap().clone())
+        .find(|s| s["startTime"] == start);
+    if let Some(s) = same_time {
+        let v =
+            app.booking("createAppointment", book(201, &s["startTime"], &s["endTime"], &json!(2010))).await;
+        assert_eq!(err_code(&v), "TIME_CONFLICT");
+    }
+    // The slot for another patient: SLOT_TAKEN.
+    let other = patient(4);
+    let v = app.booking("createAppointment", with(&other, json!({"availableResourceId": 101, "complexResourceId": cr, "startTime": start, "endTime": end}))).await;
+    assert_eq!(err_code(&v), "SLOT_TAKEN");
+    // My appointments.
+    let v = app.booking("getAppointmentReceptionsByPatient", who(&p)).await;
+    let list = ok(&v).as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["toDoctor"]["specialityId"], "2011");
+    assert_eq!(list[0]["roomNumber"], "214");
+    // Shift atomically to the next slot: the old one is free again at once.
+    let v = app.booking("shiftAppointment", with(&p, json!({"appointmentId": first_id, "availableResourceId": 101, "complexResourceId": cr, "startTime": next_start, "endTime": next_end}))).await;
+    let moved_id = ok(&v)["appointmentId"].as_u64().unwrap();
+    let v = app.booking("createAppointment", with(&other, json!({"availableResourceId": 101, "complexResourceId": cr, "startTime": start, "endTime": end}))).await;
+    ok(&v);
+    // Cancel; cancelling again or the shifted-away one: not found.
+    ok(&app.booking("cancelAppointment", with(&p, json!({"appointmentId": moved_id}))).await);
+    for id in [moved_id, first_id, 999_999] {
+        let v = app.booking("cancelAppointment", with(&p, json!({"appointmentId": id}))).await;
+        assert_eq!(err_code(&v), "APPOINTMENT_RECEPTION_NOT_FOUND");
+    }
+    // Another patient's appointment cannot be cancelled by me either.
+    let v = app.booking("getAppointmentReceptionsByPatient", who(&other)).await;
+    let theirs = ok(&v)[0]["id"].as_u64().unwrap();
+    let v = app.booking("cancelAppointment", with(&p, json!({"appointmentId": theirs}))).await;
+    assert_eq!(err_code(&v), "APPOINTMENT_RECEPTION_NOT_FOUND");
+    // Referral-only booking needs the referral.
+    let referred = patient(2);
+    let refs = app.booking("getReferralsInfo", who(&referred)).await;
+    let rid = ok(&refs)[0]["id"].clone();
+    let v = app
+        .booking("getAvailableResourceScheduleInfo", with(&referred, json!({"availableResourceId": 701})))
+        .await;
+    assert_eq!(err_code(&v), "REFERRAL_REQUIRED");
+    let (s, e, cr2) =
+        first_slot_with(&app, &referred, json!({"availableResourceId": 701, "referralId": rid}), 0).await;
+    let v = app
+        .booking(
+            "createAppointment",
+            with(
+                &referred,
+                json!({"availableResourceId": 701, "complexResourceId": cr2, "startTime": s, "endTime": e}),
+            ),
+        )
+        .await;
+    assert_eq!(err_code(&v), "REFERRAL_REQUIRED");
+    let v = app.booking("createAppointment", with(&referred, json!({"availableResourceId": 701, "complexResourceId": cr2, "startTime": s, "endTime": e, "referralId": rid}))).await;
+    ok(&v);
+    let refs = app.booking("getReferralsInfo", who(&referred)).await;
+    assert_eq!(ok(&refs)[0]["countActiveAppointment"], 1);
+}
+
+#[tokio::test]
+async fn a_repeated_request_id_books_once() {
+    let app = TestApp::new().await;
+    let p = patient(0);
+    let (start, end, cr) = first_slot(&app, &p, 101, 1).await;
+    let params = with(
+        &p,
+        json!({"availableResourceId": 101, "complexResourceId": cr, "startTime": start, "endTime": end, "requestId": "kiosk2-boot7-req41"}),
+    );
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let v = app.booking("createAppointment", params.clone()).await;
+        ids.push(ok(&v)["appointmentId"].as_u64().unwrap());
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    let v = app.booking("getAppointmentReceptionsByPatient", who(&p)).await;
+    assert_eq!(ok(&v).as_array().unwrap().len(), 1);
+    // A failure is remembered too: a retry never succeeds where the first attempt failed.
+    let other = patient(4);
+    let taken = with(
+        &other,
+        json!({"availableResourceId": 101, "complexResourceId": cr, "startTime": start, "endTime": end, "requestId": "r-taken"}),
+    );
+    for _ in 0..3 {
+        assert_eq!(err_code(&app.booking("createAppointment", taken.clone()).await), "SLOT_TAKEN");
+    }
+    // Cancel with a requestId, twice: OK both times.
+    let c = with(&p, json!({"appointmentId": ids[0], "requestId": "cancel-1"}));
+    ok(&app.booking("cancelAppointment", c.clone()).await);
+    ok(&app.booking("cancelAppointment", c).await);
+}
+
+#[tokio::test]
+async fn twenty_kiosks_race_for_one_slot() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let first = patient(0);
+    let (start, end, cr) = first_slot(&app, &first, 102, 0).await;
+    let mut tasks = Vec::new();
+    let racers: Vec<usize> = (0..40)
+        .filter(|i| central::seed::attached(*i) && !central::seed::has_appointment(*i))
+        .take(20)
+        .collect();
+    assert_eq!(racers.len(), 20);
+    for i in racers {
+        let app = app.clone();
+        let params = with(
+            &demo::patient(i),
+            json!({"availableResourceId": 102, "complexResourceId": cr, "startTime": start, "endTime": end}),
+        );
+        tasks.push(tokio::spawn(async move { app.booking("createAppointment", params).await }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        let v = t.await.unwrap();
+        if v.get("error").is_none() {
+            wins += 1;
+        } else {
+            assert_eq!(err_code(&v), "SLOT_TAKEN", "{v}");
+        }
+    }
+    assert_eq!(wins, 1);
+}
+
+#[tokio::test]
+async fn walk_in_queue_numbering_and_rules() {
+    let app = TestApp::new().await;
+    let enq = |p: &demo::DemoPatient, lpu: u32, rid: &str| {
+        with(p, json!({"lpuId": lpu, "kioskId": 2, "requestId": rid}))
+    };
+    let v = app.queue("enqueueWalkIn", enq(&patient(0), 1, "a")).await;
+    assert_eq!(ok(&v)["ticketNumber"], "Д-001");
+    assert_eq!(ok(&v)["position"], 0);
+    let v = app.queue("enqueueWalkIn", enq(&patient(1), 1, "b")).await;
+    assert_eq!(ok(&v)["ticketNumber"], "Д-002");
+    assert_eq!(ok(&v)["position"], 1);
+    assert!(ok(&v)["estimatedWaitMinutes"].as_u64().unwrap() > 0);
+    // The same patient again: the existing ticket, not a new one.
+    let v = app.queue("enqueueWalkIn", enq(&patient(0), 1, "c")).await;
+    assert_eq!(err_code(&v), "ALREADY_IN_QUEUE");
+    assert_eq!(v["error"]["data"]["ticket"]["ticketNumber"], "Д-001");
+    // The same requestId five times: one ticket.
+    for _ in 0..5 {
+        let v = app.queue("enqueueWalkIn", enq(&patient(4), 1, "same")).await;
+        assert_eq!(ok(&v)["ticketNumber"], "Д-003");
+    }
+    // Unknown patient.
+    let v = app.queue("enqueueWalkIn", json!({"omsNumber": "7700000000000016", "birthDate": "1990-01-01", "lpuId": 1, "kioskId": 2, "requestId": "x"})).await;
+    assert_eq!(err_code(&v), "PATIENT_NOT_FOUND");
+    let state = app.queue("getQueueState", json!({"lpuId": 1})).await;
+    assert_eq!(ok(&state)["waiting"], 3);
+    // The doctor calls: issue order.
+    let v = app.queue("callNext", json!({"lpuId": 1, "room": "214", "doctorId": 101})).await;
+    assert_eq!(ok(&v)["ticketNumber"], "Д-001");
+    let called_id = ok(&v)["ticketId"].as_str().unwrap().to_owned();
+    ok(&app.queue("completeTicket", json!({"ticketId": called_id})).await);
+    let v = app.queue("completeTicket", json!({"ticketId": called_id})).await;
+    assert_eq!(err_code(&v), "TICKET_NOT_FOUND");
+    let v = app.queue("callNext", json!({"lpuId": 1, "room": "215"})).await;
+    let second = ok(&v)["ticketId"].as_str().unwrap().to_owned();
+    ok(&app.queue("markNoShow", json!({"ticketId": second})).await);
+    let state = app.queue("getQueueState", json!({"lpuId": 1})).await;
+    assert_eq!(ok(&state)["waiting"], 1);
+    assert_eq!(ok(&state)["called"][0]["ticketNumber"], "Д-002");
+    assert_eq!(ok(&state)["called"][0]["room"], "215");
+    ok(&app.queue("callNext", json!({"lpuId": 1, "room": "214"})).await);
+    assert_eq!(
+        ok(&app.queue("callNext", json!({"lpuId": 1, "room": "214"})).await),
+        &Value::Null,
+        "nobody waits"
+    );
+    // After a call, a patient may queue again (one *waiting* ticket per day).
+    let v = app.queue("enqueueWalkIn", enq(&patient(0), 1, "again")).await;
+    assert_eq!(ok(&v)["ticketNumber"], "Д-004");
+}
+
+#[tokio::test]
+async fn the_branch_queue_closes_outside_duty_hours() {
+    let late: central::app::Clock =
+        std::sync::Arc::new(|| domain::DateTime::new(now().date, 20, 30, 180).unwrap());
+    let app = TestApp::with_clock(late, |_| {}).await;
+    let v = app
+        .queue("enqueueWalkIn", with(&patient(0), json!({"lpuId": 2, "kioskId": 2, "requestId": "late"})))
+        .await;
+    assert_eq!(err_code(&v), "QUEUE_CLOSED");
+    // The main building keeps a duty doctor round the clock.
+    ok(&app
+        .queue(
+            "enqueueWalkIn",
+            with(&patient(0), json!({"lpuId": 1, "kioskId": 2, "requestId": "late-main"})),
+        )
+        .await);
+}
+
+#[tokio::test]
+async fn numbers_restart_each_day() {
+    let tomorrow: central::app::Clock =
+        std::sync::Arc::new(|| domain::DateTime::new(now().date.add_days(1).unwrap(), 9, 0, 180).unwrap());
+    let app = TestApp::new().await;
+    ok(&app
+        .queue("enqueueWalkIn", with(&patient(0), json!({"lpuId": 1, "kioskId": 2, "requestId": "d1"})))
+        .await);
+    let app2 = TestApp::with_clock(tomorrow, |_| {}).await;
+    let v = app2
+        .queue("enqueueWalkIn", with(&patient(0), json!({"lpuId": 1, "kioskId": 2, "requestId": "d2"})))
+        .await;
+    assert_eq!(ok(&v)["ticketNumber"], "Д-001");
+}
+
+#[tokio::test]
+async fn offline_tickets_sync_exactly_once_in_issue_order() {
+    let app = TestApp::new().await;
+    // A central ticket issued at 10:00.
+    ok(&app
+        .queue("enqueueWalkIn", with(&patient(0), json!({"lpuId": 1, "kioskId": 3, "requestId": "online"})))
+        .await);
+    // Kiosk 2 issued two tickets offline, at 09:50 and 10:05.
+    let t = |p: &demo::DemoPatient, n: &str, hh: u32, mm: u32, rid: &str| {
+        json!({"localNumber": n, "omsNumber": p.enp.expose(), "birthDate": p.birth_date.to_string(),
+               "issuedAt": domain::DateTime::new(now().date, hh, mm, 180).unwrap(), "requestId": rid})
+    };
+    let batch = json!({"kioskId": 2, "tickets": [t(&patient(1), "К2-001", 9, 50, "k2-1"), t(&patient(4), "К2-002", 10, 5, "k2-2"),
+        t(&demo::patient(9), "К2-003", 10, 6, "k2-3")]});
+    let v = app.queue("syncOfflineTickets", batch.clone()).await;
+    let r = ok(&v).as_array().unwrap();
+    assert_eq!(r[0]["status"], "accepted");
+    assert_eq!(r[0]["position"], 0, "issued before the central ticket: ahead of it");
+    assert_eq!(r[1]["status"], "accepted");
+    assert_eq!(r[1]["position"], 2);
+    // Demo patient 9 is not attached, but the queue takes anyone insured; an unknown one is rejected.
+    assert_eq!(r[2]["status"], "accepted");
+    // The kiosk crashed before it saw the answer and sends the batch again: nothing doubles.
+    let v = app.queue("syncOfflineTickets", batch).await;
+    assert!(ok(&v).as_array().unwrap().iter().all(|t| t["status"] == "duplicate"));
+    let state = app.queue("getQueueState", json!({"lpuId": 1})).await;
+    assert_eq!(ok(&state)["waiting"], 4);
+    let v = app.queue("callNext", json!({"lpuId": 1, "room": "101"})).await;
+    assert_eq!(ok(&v)["ticketNumber"], "К2-001", "offline tickets keep the number on their paper");
+    let bad = json!({"kioskId": 2, "tickets": [{"localNumber": "К2-004", "omsNumber": "7700000000000016", "birthDate": "1990-01-01", "issuedAt": now(), "requestId": "k2-4"}]});
+    let v = app.queue("syncOfflineTickets", bad).await;
+    assert_eq!(ok(&v)[0]["status"], "rejected");
+    assert_eq!(ok(&v)[0]["error"], "PATIENT_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn errors_never_carry_internals() {
+    let app = TestApp::new().await;
+    // Break the database under the service.
+    sqlx::query("DROP TABLE ticket").execute(&app.state.store.pool).await.unwrap();
+    let v = app.queue("getQueueState", json!({"lpuId": 1})).await;
+    assert_eq!(err_code(&v), "INTERNAL");
+    let text = v.to_string();
+    assert!(!text.contains("ticket") && !text.to_lowercase().contains("sql"), "{text}");
+}

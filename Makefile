@@ -6,6 +6,8 @@
 CARGO ?= cargo
 # Build and run-time packages, by what needs them. Keep this list in step with docs/OPERATIONS.md.
 DEPS_BUILD := pkg-config libusb-1.0-0-dev
+# The central service's suite runs a second time against a throwaway PostgreSQL.
+DEPS_TEST := postgresql
 DEPS := $(DEPS_BUILD)
 
 .PHONY: all deps demo test bench lint fmt clean
@@ -20,8 +22,10 @@ demo: deps
 	./target/release/kiosk demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless)
 
 test: deps
+	@scripts/ensure-deps.sh $(DEPS_TEST)
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	scripts/test-pg.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -77,7 +77,7 @@ async fn average_wait(
     day: &str,
 ) -> Result<Option<u32>, ApiError> {
     let r = sqlx::query(
-        "SELECT COUNT(*), COALESCE(SUM(called_utc - issued_utc), 0) FROM ticket
+        "SELECT COUNT(*), CAST(COALESCE(SUM(called_utc - issued_utc), 0) AS BIGINT) FROM ticket
          WHERE lpu_id = $1 AND day = $2 AND called_utc IS NOT NULL",
     )
     .bind(lpu)
@@ -175,11 +175,23 @@ async fn enqueue_in(
         });
     }
     let n = next_counter(tx, lpu, &day).await?;
-    let id = format!("{lpu}-{day}-{n:03}");
+    // Zero-padded so that ids sort in issue order past 999 tickets a day.
+    let id = format!("{lpu}-{day}-{n:06}");
     let number = TicketNumber::central(n as u32).to_string();
+    // A central ticket is issued now, after everyone already waiting: its position is their
+    // number, and the queue grows by one.
+    let ahead = waiting_count(&mut **tx, lpu, &day).await?;
     insert_ticket(tx, &id, lpu, &day, &number, &patient.enp, now, p.kiosk_id, &p.request_id).await?;
-    let ticket = wire_ticket(tx, lpu, &day, &id).await?;
-    events.push((p.lpu_id, waiting_event(tx, lpu, &day).await?));
+    let per = average_wait(&mut **tx, lpu, &day).await?.unwrap_or(DEFAULT_MINUTES_PER_PATIENT).max(1);
+    let ticket = Ticket {
+        ticket_id: id,
+        ticket_number: number,
+        issued_at: now,
+        position: ahead,
+        estimated_wait_minutes: Some(ahead * per),
+    };
+    let waiting = ahead + 1;
+    events.push((p.lpu_id, append(tx, lpu, &day, |seq| FeedEvent::Waiting { seq, waiting }).await?));
     Ok(serde_json::to_value(ticket).expect("serialisable"))
 }
 

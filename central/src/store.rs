@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS ticket (id TEXT PRIMARY KEY, lpu_id BIGINT NOT NULL, 
 CREATE UNIQUE INDEX IF NOT EXISTS ticket_one_waiting ON ticket (lpu_id, day, enp) WHERE status = 'waiting';
 CREATE UNIQUE INDEX IF NOT EXISTS ticket_request ON ticket (request_id);
 CREATE INDEX IF NOT EXISTS ticket_queue ON ticket (lpu_id, day, status, issued_utc);
+CREATE INDEX IF NOT EXISTS ticket_calls ON ticket (lpu_id, day, called_utc);
 CREATE TABLE IF NOT EXISTS counter (lpu_id BIGINT NOT NULL, day TEXT NOT NULL, n BIGINT NOT NULL,
   PRIMARY KEY (lpu_id, day));
 CREATE TABLE IF NOT EXISTS queue_event (lpu_id BIGINT NOT NULL, seq BIGINT NOT NULL, day TEXT NOT NULL,

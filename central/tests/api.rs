@@ -400,3 +400,98 @@ async fn errors_never_carry_internals() {
     let text = v.to_string();
     assert!(!text.contains("ticket") && !text.to_lowercase().contains("sql"), "{text}");
 }
+
+mod malformed {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One seeded service for all cases: seeding per case would dominate the run.
+    fn shared() -> &'static (tokio::runtime::Runtime, TestApp) {
+        static SHARED: std::sync::OnceLock<(tokio::runtime::Runtime, TestApp)> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let app = rt.block_on(TestApp::with(|s| s.ident_per_minute = usize::MAX));
+            (rt, app)
+        })
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::from),
+            Just(json!("7700000000000016")),
+            Just(json!("1948-03-05")),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("omsNumber".to_owned()),
+                        Just("birthDate".to_owned()),
+                        Just("lpuId".to_owned()),
+                        Just("requestId".to_owned()),
+                        Just("availableResourceId".to_owned()),
+                        Just("ticketId".to_owned()),
+                        Just("tickets".to_owned()),
+                        "[a-z]{1,6}"
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    const METHODS: [&str; 15] = [
+        "getPatientInfo3",
+        "getSpecialitiesInfo",
+        "getDoctorsInfo",
+        "getAvailableResourceScheduleInfo",
+        "createAppointment",
+        "shiftAppointment",
+        "cancelAppointment",
+        "getAppointmentReceptionsByPatient",
+        "getReferralsInfo",
+        "enqueueWalkIn",
+        "getQueueState",
+        "callNext",
+        "completeTicket",
+        "markNoShow",
+        "syncOfflineTickets",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Random bytes and random JSON-RPC shapes: always HTTP 200 with a JSON-RPC error or
+        /// result, never a 500, never a panic.
+        #[test]
+        fn never_a_500(
+            bytes in prop::collection::vec(any::<u8>(), 0..200),
+            method in prop::sample::select(METHODS.to_vec()),
+            params in arb_json(),
+            id in arb_json(),
+            queue in any::<bool>(),
+        ) {
+            let (rt, app) = shared();
+            rt.block_on(async {
+                let path = if queue { QUEUE_PATH } else { BOOKING_PATH };
+                let (status, v) = app.raw(path, Some(TOKEN), bytes).await;
+                prop_assert_eq!(status, 200);
+                prop_assert!(v.get("error").is_some());
+                let body = serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).unwrap();
+                let (status, v) = app.raw(path, Some(TOKEN), body).await;
+                prop_assert_eq!(status, 200);
+                prop_assert!(v.get("error").is_some() || v.get("result").is_some(), "{}", v);
+                if let Some(code) = v["error"]["code"].as_i64() {
+                    prop_assert!(code != -32603, "internal error on malformed input: {}", v);
+                }
+                Ok(())
+            })?;
+        }
+    }
+}

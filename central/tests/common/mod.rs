@@ -42,7 +42,10 @@ pub async fn store() -> Store {
             let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
             format!("{base}/infomat_test_{tag}")
         }
-        _ => std::env::temp_dir().join(format!("infomat-central-{tag}.sqlite")).display().to_string(),
+        _ => std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("central-{tag}.sqlite"))
+            .display()
+            .to_string(),
     };
     let store = Store::open(&url).await.expect("open store");
     central::seed::seed(&store, now().date).await.expect("seed");

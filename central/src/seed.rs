@@ -1,4 +1,4 @@
-//! The deterministic demo seed: one clinic with a branch, twelve doctors across first-level
+//! The deterministic demo seed: one clinic with two branches, twelve doctors across first-level
 //! and referral-only specialities, 14 days of schedules from `today`, the 50 demo patients of
 //! `domain::demo` (some not attached, some with referrals, some with appointments), and duty
 //! hours. Test data, not real people.
@@ -10,8 +10,9 @@ use crate::store::Store;
 
 /// Clinic (queue) id of the demo.
 pub const LPU: i64 = 1;
-/// Its branch.
+/// Its branches.
 pub const BRANCH: i64 = 2;
+pub const BRANCH2: i64 = 3;
 
 /// (code, name, first level, male, female)
 pub const SPECIALITIES: [(&str, &str, bool, bool, bool); 10] = [
@@ -36,11 +37,11 @@ const DOCTORS: [SeedDoctor; 12] = [
     (103, BRANCH, "Орлова", "Нина", "Сергеевна", "2011", "105", 20, true),
     (201, LPU, "Кузнецова", "Елена", "Сергеевна", "2019", "310", 20, true),
     (301, LPU, "Попов", "Андрей", "Викторович", "2007", "120", 20, false),
-    (401, BRANCH, "Лебедева", "Ольга", "Ивановна", "2010", "204", 15, true),
+    (401, BRANCH2, "Лебедева", "Ольга", "Ивановна", "2010", "204", 15, true),
     (501, LPU, "Зайцев", "Игорь", "Петрович", "2013", "330", 20, false),
     (601, LPU, "Белова", "Анна", "Михайловна", "2001", "401", 20, true),
     (701, LPU, "Соколов", "Дмитрий", "Андреевич", "2045", "402", 20, true),
-    (702, BRANCH, "Егорова", "Татьяна", "Юрьевна", "2030", "210", 20, false),
+    (702, BRANCH2, "Егорова", "Татьяна", "Юрьевна", "2030", "210", 20, false),
     (801, LPU, "Никитин", "Павел", "Олегович", "2040", "403", 15, true),
     (901, LPU, "Фролов", "Виктор", "Николаевич", "2050", "118", 20, false),
 ];

@@ -41,6 +41,8 @@ pub struct AppState {
     /// Identification attempts allowed per kiosk per minute.
     pub ident_per_minute: usize,
     attempts: Mutex<HashMap<u32, VecDeque<Instant>>>,
+    /// Set when the service stops: feed sessions close so graceful shutdown can finish.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -59,6 +61,7 @@ impl AppState {
             default_lpu: 1,
             ident_per_minute: 10,
             attempts: Mutex::new(HashMap::new()),
+            stopping: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -126,6 +129,12 @@ pub async fn serve(
     if state.store.backend == Backend::Postgres {
         tokio::spawn(pg_listener(state.clone()));
     }
+    let stopping = state.stopping.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Open WebSocket feeds would hold graceful shutdown forever: close them.
+        let _ = stopping.send(true);
+    };
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }
 
@@ -345,8 +354,13 @@ async fn feed_session(state: Arc<AppState>, lpu: u32, socket: WebSocket) {
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut stopping = state.stopping.subscribe();
     loop {
         tokio::select! {
+            _ = stopping.changed() => {
+                let _ = tx.send(Message::Close(None)).await;
+                return;
+            }
             ev = sub.recv() => match ev {
                 Ok(ev) => {
                     if ev.seq() > last_seq {

@@ -246,21 +246,33 @@ pub async fn sync_offline(st: &Store, p: &SyncParams, default_lpu: u32) -> Resul
             .await?;
         if let Some(r) = seen {
             let id: String = r.try_get(0)?;
-            let pos = match sqlx::query("SELECT issued_utc, status FROM ticket WHERE id = $1")
+            let r = sqlx::query("SELECT issued_utc, status, number FROM ticket WHERE id = $1")
                 .bind(&id)
                 .fetch_one(&mut *tx)
-                .await
-            {
-                Ok(r) if r.try_get::<String, _>(1)? == "waiting" => {
-                    Some(position(&mut tx, lpu, &day, r.try_get(0)?, &id).await?)
-                }
-                _ => None,
+                .await?;
+            let (issued_utc, status, number): (i64, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            // The kiosk gave up waiting for `enqueueWalkIn` and printed an offline ticket under
+            // the same requestId, but central had taken it: one ticket, with the number on the
+            // patient's paper (the central number never reached anyone).
+            let relabel = number != t.local_number && status == "waiting";
+            if relabel {
+                sqlx::query("UPDATE ticket SET number = $1 WHERE id = $2")
+                    .bind(&t.local_number)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let pos = if status == "waiting" {
+                Some(position(&mut tx, lpu, &day, issued_utc, &id).await?)
+            } else {
+                None
             };
-            tx.rollback().await?;
+            tx.commit().await?;
             results.push(SyncedTicket {
                 request_id: t.request_id.clone(),
                 local_number: t.local_number.clone(),
-                status: "duplicate".into(),
+                status: if relabel { "accepted".into() } else { "duplicate".into() },
                 ticket_id: Some(id),
                 position: pos,
                 error: None,

@@ -384,6 +384,24 @@ async fn offline_tickets_sync_exactly_once_in_issue_order() {
     assert_eq!(ok(&state)["waiting"], 4);
     let v = app.queue("callNext", json!({"lpuId": 1, "room": "101"})).await;
     assert_eq!(ok(&v)["ticketNumber"], "К2-001", "offline tickets keep the number on their paper");
+    // The kiosk timed out on an enqueue that central did take, and printed К2-009 offline
+    // under the same requestId: one ticket, carrying the number on the paper.
+    let v = app
+        .queue(
+            "enqueueWalkIn",
+            with(&patient(5), json!({"lpuId": 1, "kioskId": 2, "requestId": "lost-reply"})),
+        )
+        .await;
+    assert_eq!(ok(&v)["ticketNumber"], "Д-002");
+    let v = app
+        .queue(
+            "syncOfflineTickets",
+            json!({"kioskId": 2, "tickets": [t(&patient(5), "К2-009", 10, 0, "lost-reply")]}),
+        )
+        .await;
+    assert_eq!(ok(&v)[0]["status"], "accepted");
+    let state = app.queue("getQueueState", json!({"lpuId": 1})).await;
+    assert_eq!(ok(&state)["waiting"], 4, "relabelled, not added");
     let bad = json!({"kioskId": 2, "tickets": [{"localNumber": "К2-004", "omsNumber": "7700000000000016", "birthDate": "1990-01-01", "issuedAt": now(), "requestId": "k2-4"}]});
     let v = app.queue("syncOfflineTickets", bad).await;
     assert_eq!(ok(&v)[0]["status"], "rejected");

@@ -2,6 +2,7 @@
 //!
 //! Map of the crate:
 //! - [`session`]: the patient session as a pure state machine (no IO, no clock, no UI).
+//! - [`central`]: the central API client, offline walk-in journal and queue feed client.
 //! - [`config`]: `kiosk.toml` read raw, then validated into a typed [`config::Config`].
 //! - [`modes`]: what the binary can run; each mode wires parts together
 //!   ([`modes::demo`] drives a scripted session headless).
@@ -10,6 +11,7 @@
 //!
 //! `main.rs` only parses the command line and maps results to exit codes.
 
+pub mod central;
 pub mod config;
 pub mod modes;
 pub mod printing;

@@ -32,12 +32,105 @@ enum Command {
         #[arg(long, conflicts_with = "file")]
         hex: Option<String>,
     },
+    /// Check the link to central with the kiosk's own client.
+    Api {
+        #[command(subcommand)]
+        command: ApiCmd,
+        #[arg(long, default_value = "/etc/infomat/kiosk.toml", global = true)]
+        config: PathBuf,
+        /// Central URL (overrides the config; with --token, no config is needed).
+        #[arg(long, global = true)]
+        central: Option<String>,
+        #[arg(long, global = true)]
+        token: Option<String>,
+        /// Machine-readable output.
+        #[arg(long, global = true)]
+        json: bool,
+    },
     /// Run the demo on embedded defaults.
     Demo {
         /// No window: run a scripted walk-in and booking and print each screen.
         #[arg(long)]
         headless: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiCmd {
+    /// Reachability, latency and token.
+    Ping,
+    /// The specialities central offers a patient.
+    Specialities {
+        #[arg(long)]
+        policy: String,
+        #[arg(long)]
+        birth: String,
+    },
+    /// The duty-doctor queue of a clinic.
+    Queue {
+        #[arg(long, default_value_t = 1)]
+        lpu: u32,
+    },
+    /// Take a walk-in ticket for a patient (offline when central is down).
+    Enqueue {
+        #[arg(long)]
+        policy: String,
+        #[arg(long)]
+        birth: String,
+    },
+    /// Send the offline tickets waiting in the journal.
+    Sync,
+}
+
+fn api_target(
+    config: &std::path::Path,
+    central: Option<String>,
+    token: Option<String>,
+) -> Result<kiosk::modes::api::ApiTarget, String> {
+    use kiosk::modes::api::ApiTarget;
+    let loaded = if config.exists() || (central.is_none() || token.is_none()) {
+        Some(kiosk::config::load(config).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let mut target = match loaded {
+        Some(c) => ApiTarget {
+            central: c.central,
+            kiosk: c.kiosk.id,
+            lpu: c.kiosk.lpu,
+            journal_dir: c.journal_dir,
+            utc_offset: 180,
+        },
+        None => ApiTarget {
+            central: kiosk::config::CentralConfig {
+                url: String::new(),
+                token: String::new(),
+                ca_file: None,
+                connect_timeout: std::time::Duration::from_secs(2),
+                request_timeout: std::time::Duration::from_secs(5),
+            },
+            kiosk: domain::KioskId(
+                std::env::var("INFOMAT_KIOSK_ID").ok().and_then(|v| v.parse().ok()).unwrap_or(1),
+            ),
+            lpu: domain::LpuId(1),
+            journal_dir: std::env::var_os("INFOMAT_JOURNAL_DIR")
+                .map_or_else(|| PathBuf::from("/var/lib/infomat"), PathBuf::from),
+            utc_offset: 180,
+        },
+    };
+    if let Some(c) = central {
+        target.central.url = c.trim_end_matches('/').to_owned();
+    }
+    if let Some(t) = token {
+        target.central.token = t;
+    }
+    Ok(target)
+}
+
+fn patient_args(policy: &str, birth: &str) -> Result<(domain::Enp, domain::Date), String> {
+    let enp = domain::Enp::parse(policy).map_err(|e| format!("--policy: {e}"))?;
+    let birth = domain::Date::parse_iso(birth).map_err(|e| format!("--birth: {e}"))?;
+    Ok((enp, birth))
 }
 
 fn main() -> ExitCode {
@@ -88,6 +181,50 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("kiosk: {e}");
                     ExitCode::from(2)
+                }
+            }
+        }
+        Command::Api { command, config, central, token, json } => {
+            use kiosk::modes::api::ApiCommand;
+            common::logging::init(log::LevelFilter::Warn);
+            let target = match api_target(&config, central, token) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let cmd = match command {
+                ApiCmd::Ping => Ok(ApiCommand::Ping),
+                ApiCmd::Queue { lpu } => Ok(ApiCommand::Queue { lpu }),
+                ApiCmd::Sync => Ok(ApiCommand::Sync),
+                ApiCmd::Specialities { policy, birth } => {
+                    patient_args(&policy, &birth).map(|(enp, birth)| ApiCommand::Specialities { enp, birth })
+                }
+                ApiCmd::Enqueue { policy, birth } => {
+                    patient_args(&policy, &birth).map(|(enp, birth)| ApiCommand::Enqueue { enp, birth })
+                }
+            };
+            let cmd = match cmd {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let mut out = std::io::stdout().lock();
+            match rt.block_on(kiosk::modes::api::run(&target, cmd, json, &mut out)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    ExitCode::from(1)
                 }
             }
         }

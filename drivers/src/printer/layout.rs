@@ -284,7 +284,10 @@ pub fn encode(doc: &TicketDoc, cfg: LayoutConfig) -> Result<Vec<u8>, LayoutError
             d.text("ТАЛОН", 1, 1, false)?;
             d.text(&t.number, big, big, true)?;
             d.text(&format!("Выдан {}", t.issued), 1, 1, false)?;
-            d.text(&format!("Перед вами: {}", t.ahead), 1, 1, false)?;
+            // Offline, the kiosk cannot know who is ahead: better nothing than a wrong number.
+            if !t.offline {
+                d.text(&format!("Перед вами: {}", t.ahead), 1, 1, false)?;
+            }
             d.text("Следите за табло в зоне ожидания", 1, 1, false)?;
             if t.offline {
                 d.text(

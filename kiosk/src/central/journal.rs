@@ -1,0 +1,252 @@
+//! The offline walk-in journal: tickets issued while central is unreachable, on disk before
+//! they are printed, until central confirms them.
+//!
+//! An append-only file of JSON lines, mode 0600, fsync'd after every record: `issue` (what
+//! `syncOfflineTickets` needs, nothing more), `synced` (central confirmed it), `day` (the last
+//! number of the kiosk's series that day, so numbers never repeat after a compaction). On open
+//! the file is replayed; a torn last line (a crash mid-write) is ignored: its ticket was never
+//! printed, because printing waits for the fsync. Once nothing is pending the file is compacted
+//! to the day counter alone (atomically: temp file, fsync, rename, fsync of the directory).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use domain::wire::OfflineTicket;
+use domain::{Date, DateTime, Enp, KioskId, TicketNumber};
+
+pub const FILE_NAME: &str = "offline-journal.jsonl";
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("offline journal {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+enum Record {
+    Issue(OfflineTicket),
+    Synced { request_id: String },
+    Day { day: Date, last: u32 },
+}
+
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    pending: Vec<OfflineTicket>,
+    day: Option<(Date, u32)>,
+}
+
+impl Journal {
+    /// Opens (creating) the journal in `dir` and replays it.
+    pub fn open(dir: &Path) -> Result<Journal, JournalError> {
+        let path = dir.join(FILE_NAME);
+        let io = |source| JournalError::Io { path: path.clone(), source };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut pending: Vec<OfflineTicket> = Vec::new();
+        let mut day = None;
+        // A torn record at the end must not glue itself to the next one: cut it off.
+        if let Ok(bytes) = std::fs::read(&path) {
+            let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            if keep < bytes.len() {
+                log::warn!("offline journal: dropping a torn last record ({} bytes)", bytes.len() - keep);
+                OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_len(keep as u64))
+                    .map_err(io)?;
+            }
+        }
+        if let Ok(f) = File::open(&path) {
+            for line in BufReader::new(f).lines() {
+                let Ok(line) = line else { break };
+                match serde_json::from_str::<Record>(&line) {
+                    Ok(Record::Issue(t)) => {
+                        if !pending.iter().any(|p| p.request_id == t.request_id) {
+                            pending.push(t)
+                        }
+                    }
+                    Ok(Record::Synced { request_id }) => pending.retain(|p| p.request_id != request_id),
+                    Ok(Record::Day { day: d, last }) => {
+                        if day.is_none_or(|(old, n)| (d, last) > (old, n)) {
+                            day = Some((d, last));
+                        }
+                    }
+                    // A torn last record: written, not fsync'd, never acted upon.
+                    Err(_) => log::warn!("offline journal: skipping an unreadable record"),
+                }
+            }
+        }
+        let file = OpenOptions::new().create(true).append(true).mode(0o600).open(&path).map_err(io)?;
+        Ok(Journal { path, file, pending, day })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Tickets central has not confirmed yet.
+    pub fn pending(&self) -> &[OfflineTicket] {
+        &self.pending
+    }
+
+    fn append(&mut self, records: &[Record]) -> Result<(), JournalError> {
+        let mut buf = Vec::new();
+        for r in records {
+            serde_json::to_writer(&mut buf, r).expect("records serialise");
+            buf.push(b'\n');
+        }
+        let io = |source| JournalError::Io { path: self.path.clone(), source };
+        self.file.write_all(&buf).map_err(io)?;
+        self.file.sync_data().map_err(io)
+    }
+
+    /// Issues the next number of the kiosk's own series (`К2-005`, restarting daily) and records
+    /// the ticket durably. Returns once it is on disk: only then may it be printed.
+    pub fn issue(
+        &mut self,
+        kiosk: KioskId,
+        enp: Enp,
+        birth_date: Date,
+        now: DateTime,
+        request_id: String,
+    ) -> Result<OfflineTicket, JournalError> {
+        // The same patient again today (the kiosk died before the first paper came out, or they
+        // lost it): the same ticket, never a second place in the queue.
+        if let Some(t) = self.pending.iter().find(|t| t.oms_number == enp && t.issued_at.date == now.date) {
+            return Ok(t.clone());
+        }
+        let n = match self.day {
+            Some((d, last)) if d == now.date => last + 1,
+            _ => 1,
+        };
+        let t = OfflineTicket {
+            local_number: TicketNumber::offline(kiosk, n).to_string(),
+            oms_number: enp,
+            birth_date,
+            issued_at: now,
+            request_id,
+        };
+        self.append(&[Record::Day { day: now.date, last: n }, Record::Issue(t.clone())])?;
+        self.day = Some((now.date, n));
+        self.pending.push(t.clone());
+        Ok(t)
+    }
+
+    /// Central confirmed these (accepted or duplicate): forget them, durably.
+    pub fn confirm(&mut self, request_ids: &[String]) -> Result<(), JournalError> {
+        if request_ids.is_empty() {
+            return Ok(());
+        }
+        let records: Vec<Record> =
+            request_ids.iter().map(|r| Record::Synced { request_id: r.clone() }).collect();
+        self.append(&records)?;
+        self.pending.retain(|p| !request_ids.contains(&p.request_id));
+        if self.pending.is_empty() {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the file to the day counter alone: no personal data stays once synced.
+    fn compact(&mut self) -> Result<(), JournalError> {
+        let io = |source| JournalError::Io { path: self.path.clone(), source };
+        let tmp = self.path.with_extension("tmp");
+        {
+            let mut f = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(io)?;
+            if let Some((day, last)) = self.day {
+                serde_json::to_writer(&mut f, &Record::Day { day, last }).expect("records serialise");
+                f.write_all(b"\n").map_err(io)?;
+            }
+            f.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        if let Some(dir) = self.path.parent() {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
+        self.file = OpenOptions::new().append(true).mode(0o600).open(&self.path).map_err(io)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("infomat-journal-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn at(day: u32, h: u32) -> DateTime {
+        DateTime::new(Date::from_ymd(2026, 11, day).unwrap(), h, 0, 180).unwrap()
+    }
+
+    #[test]
+    fn numbers_survive_restarts_and_restart_daily() {
+        let d = dir("numbers");
+        let enp = Enp::parse("7700000000000016").unwrap();
+        let birth = Date::from_ymd(1948, 3, 5).unwrap();
+        let other = Enp::parse("7700000000000024").unwrap();
+        let mut j = Journal::open(&d).unwrap();
+        assert_eq!(j.issue(KioskId(2), enp, birth, at(23, 9), "r1".into()).unwrap().local_number, "К2-001");
+        assert_eq!(j.issue(KioskId(2), other, birth, at(23, 9), "r2".into()).unwrap().local_number, "К2-002");
+        // The same patient again: the same ticket.
+        let again = j.issue(KioskId(2), enp, birth, at(23, 9), "r9".into()).unwrap();
+        assert_eq!((again.local_number.as_str(), again.request_id.as_str()), ("К2-001", "r1"));
+        drop(j);
+        let mut j = Journal::open(&d).unwrap();
+        assert_eq!(j.pending().len(), 2);
+        j.confirm(&["r1".into(), "r2".into()]).unwrap();
+        assert!(j.pending().is_empty());
+        // Compacted: nothing personal left, but the series goes on.
+        let text = std::fs::read_to_string(j.path()).unwrap();
+        assert!(!text.contains("7700000000000016") && !text.contains("1948"), "{text}");
+        drop(j);
+        let mut j = Journal::open(&d).unwrap();
+        assert_eq!(j.issue(KioskId(2), enp, birth, at(23, 10), "r3".into()).unwrap().local_number, "К2-003");
+        assert_eq!(j.issue(KioskId(2), other, birth, at(24, 8), "r4".into()).unwrap().local_number, "К2-001");
+        let mode = std::fs::metadata(j.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped() {
+        let d = dir("torn");
+        let mut j = Journal::open(&d).unwrap();
+        let enp = Enp::parse("7700000000000016").unwrap();
+        j.issue(KioskId(2), enp, Date::from_ymd(1948, 3, 5).unwrap(), at(23, 9), "r1".into()).unwrap();
+        drop(j);
+        let mut f = OpenOptions::new().append(true).open(d.join(FILE_NAME)).unwrap();
+        f.write_all(b"{\"op\":\"issue\",\"local_num").unwrap();
+        drop(f);
+        let mut j = Journal::open(&d).unwrap();
+        assert_eq!(j.pending().len(), 1);
+        // The next record is whole, not glued to the fragment.
+        j.issue(
+            KioskId(2),
+            Enp::parse("7700000000000024").unwrap(),
+            Date::from_ymd(1948, 3, 5).unwrap(),
+            at(23, 9),
+            "r2".into(),
+        )
+        .unwrap();
+        drop(j);
+        assert_eq!(Journal::open(&d).unwrap().pending().len(), 2);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

@@ -328,3 +328,32 @@ async fn the_board_resumes_across_a_central_restart() {
     assert_eq!(numbers, ["Д-003", "Д-002", "Д-001"]);
     c2.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runtime_task_syncs_when_central_returns() {
+    use kiosk::central::executor::Job;
+    let dir = tmp("task");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let rt = Arc::new(runtime(&format!("http://{addr}"), &dir.join("journal")));
+    let (events_tx, mut events) = tokio::sync::mpsc::channel(16);
+    let jobs = rt.clone().spawn(events_tx, Duration::from_millis(200));
+    jobs.send(Job { req: RequestId(1), credentials: creds(0), call: CentralCall::EnqueueWalkIn })
+        .await
+        .unwrap();
+    let Some(Event::Central { req, result: Ok(Reply::Ticket(t)) }) = events.recv().await else {
+        panic!("a ticket")
+    };
+    assert_eq!(req, RequestId(1));
+    assert!(t.offline);
+    assert_eq!(rt.pending_offline(), 1);
+    // Central comes up: the task sends the ticket by itself.
+    let c = start_central(&dir.join("c.sqlite").display().to_string(), &addr).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while rt.pending_offline() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "synced in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(jobs);
+    c.stop().await;
+}

@@ -6,6 +6,9 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 use domain::{DateTime, KioskId, LpuId, QueueTicket, TicketNumber};
 
@@ -157,5 +160,51 @@ impl CentralRuntime {
         .map_err(|e| CallError::Unreachable(e.to_string()))?;
         report.still_pending = still;
         Ok(report)
+    }
+}
+
+/// A session call for the runtime's task.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub req: RequestId,
+    pub credentials: Credentials,
+    pub call: CentralCall,
+}
+
+impl CentralRuntime {
+    /// Starts the task that owns the client: it takes jobs from the returned channel, runs each
+    /// concurrently and sends the resulting events to `events`; between jobs it sends offline
+    /// tickets to central every `sync_every` while any are pending. The UI and the session only
+    /// ever touch the channels. The task ends when the job channel is dropped.
+    pub fn spawn(self: Arc<Self>, events: mpsc::Sender<Event>, sync_every: Duration) -> mpsc::Sender<Job> {
+        let (tx, mut rx) = mpsc::channel::<Job>(64);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(sync_every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    job = rx.recv() => {
+                        let Some(job) = job else { return };
+                        let (rt, events) = (self.clone(), events.clone());
+                        tokio::spawn(async move {
+                            let ev = rt.handle(job.req, job.credentials, job.call).await;
+                            let _ = events.send(ev).await;
+                        });
+                    }
+                    _ = tick.tick() => {
+                        if self.pending_offline() > 0 {
+                            match self.sync().await {
+                                Ok(r) if r.confirmed + r.rejected > 0 => {
+                                    log::info!("offline tickets synced: {} confirmed, {} rejected, {} pending", r.confirmed, r.rejected, r.still_pending);
+                                }
+                                Ok(_) => {}
+                                Err(e) => log::debug!("offline sync postponed: {e}"),
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        tx
     }
 }

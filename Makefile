@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 # Build and run-time packages, by what needs them. Keep this list in step with docs/OPERATIONS.md.
-DEPS_BUILD := pkg-config libusb-1.0-0-dev
+DEPS_BUILD := pkg-config libusb-1.0-0-dev libfontconfig1-dev fonts-dejavu-core
 # The central service's suite runs a second time against a throwaway PostgreSQL.
 DEPS_TEST := postgresql
 DEPS := $(DEPS_BUILD)

@@ -7,6 +7,8 @@
 //! - [`modes`]: what the binary can run; each mode wires parts together
 //!   ([`modes::demo`] drives a scripted session headless).
 //! - [`printing`]: session print documents and printer config -> the printer driver's terms.
+//! - [`view`]: what each screen shows for a session state (plain data, no Slint).
+//! - [`ui_bind`]: the view into the Slint adapters, adapter callbacks out as inputs.
 //! - [`tools`]: technician commands that are not modes (`decode-policy`).
 //!
 //! `main.rs` only parses the command line and maps results to exit codes.
@@ -17,3 +19,5 @@ pub mod modes;
 pub mod printing;
 pub mod session;
 pub mod tools;
+pub mod ui_bind;
+pub mod view;

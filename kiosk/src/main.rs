@@ -47,6 +47,23 @@ enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
+    /// Render a screen with sample data to PNG (software renderer, no display needed).
+    Screenshot {
+        #[arg(long, required_unless_present_any = ["list", "all"])]
+        screen: Option<String>,
+        #[arg(long, required_unless_present_any = ["list", "all"])]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "ru")]
+        lang: String,
+        #[arg(long)]
+        large: bool,
+        /// Name the screens.
+        #[arg(long)]
+        list: bool,
+        /// Every screen in ru, en and ru large text into this directory.
+        #[arg(long)]
+        all: Option<PathBuf>,
+    },
     /// Run the demo on embedded defaults.
     Demo {
         /// No window: run a scripted walk-in and booking and print each screen.
@@ -222,6 +239,35 @@ fn main() -> ExitCode {
             let mut out = std::io::stdout().lock();
             match rt.block_on(kiosk::modes::api::run(&target, cmd, json, &mut out)) {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Screenshot { screen, out, lang, large, list, all } => {
+            use kiosk::modes::screenshot;
+            if list {
+                for s in screenshot::SCREENS {
+                    println!("{s}");
+                }
+                return ExitCode::SUCCESS;
+            }
+            let result = match (all, screen, out) {
+                (Some(dir), _, _) => screenshot::render_all(&dir)
+                    .map(|files| println!("{} screenshots in {}", files.len(), dir.display())),
+                (None, Some(s), Some(o)) => {
+                    let lang = if lang == "en" { kiosk::session::Lang::En } else { kiosk::session::Lang::Ru };
+                    screenshot::render(&[(s, lang, large, o)], 1080, 1920)
+                }
+                _ => Err(screenshot::ShotError::Unknown(String::new())),
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e @ screenshot::ShotError::Unknown(_)) => {
+                    eprintln!("kiosk: {e}");
+                    ExitCode::from(2)
+                }
                 Err(e) => {
                     eprintln!("kiosk: {e}");
                     ExitCode::from(1)

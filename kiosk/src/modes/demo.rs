@@ -216,6 +216,10 @@ impl<R: EffectRunner, W: Write> Driver<R, W> {
         Ok(())
     }
 
+    pub fn now(&self) -> Now {
+        self.now
+    }
+
     pub fn expect(&self, step: &'static str, want: &'static str) -> Result<(), DemoError> {
         let got = self.session.screen_name();
         if got == want { Ok(()) } else { Err(DemoError::WrongScreen { step, want, got }) }

@@ -1,0 +1,279 @@
+//! `kiosk screenshot`: any screen, with sample data, rendered by Slint's software renderer at
+//! its real size into a PNG (docs, visual review), without a display.
+//!
+//! Sample states are reached the honest way: the real session driven by taps and cards against
+//! the in-memory stand-in clinic, exactly as the headless demo does.
+
+use std::path::Path;
+use std::rc::Rc;
+
+use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize};
+
+use domain::{Date, Policy, PolicySource};
+
+use super::demo::{Driver, EffectRunner};
+use super::standin::StandInClinic;
+use crate::session::{Action, CentralError, Effect, Event, Lang, PrinterHealth, SessionConfig};
+
+/// Every screen `--screen` accepts; `attract` first.
+pub const SCREENS: [&str; 21] = [
+    "attract",
+    "enter-enp",
+    "enter-enp-error",
+    "enter-birth-date",
+    "menu",
+    "menu-offline",
+    "walk-in-confirm",
+    "ticket",
+    "ticket-offline",
+    "specialities",
+    "doctors",
+    "schedule",
+    "confirm-booking",
+    "booked",
+    "appointments",
+    "appointment",
+    "confirm-cancel",
+    "referrals",
+    "problem",
+    "idle-warning",
+    "service-pin",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShotError {
+    #[error("unknown screen {0:?}; kiosk screenshot --list names them")]
+    Unknown(String),
+    #[error("rendering: {0}")]
+    Render(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Answers central calls from the stand-in clinic (or as unreachable), prints instantly.
+#[derive(Debug)]
+struct ShotRunner {
+    clinic: StandInClinic,
+    offline: bool,
+}
+
+impl EffectRunner for ShotRunner {
+    fn run(&mut self, effect: &Effect) -> Vec<Event> {
+        match effect {
+            Effect::Central { req, .. } if self.offline => {
+                vec![Event::Central { req: *req, result: Err(CentralError::Unreachable) }]
+            }
+            Effect::Central { req, credentials, call } => {
+                vec![Event::Central { req: *req, result: self.clinic.answer(credentials, call) }]
+            }
+            Effect::Print { req, .. } => vec![Event::Printed { req: *req }],
+            Effect::CheckPrinter => vec![Event::Printer(PrinterHealth::Ready)],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn today() -> Date {
+    Date::from_ymd(2026, 11, 23).expect("valid date")
+}
+
+/// Drives a session to screen `name`. Returns the driver (session and clock).
+fn reach(name: &str, lang: Lang, large: bool) -> Result<Driver<ShotRunner, std::io::Sink>, ShotError> {
+    let offline = matches!(name, "menu-offline" | "ticket-offline");
+    let runner = ShotRunner { clinic: StandInClinic::new(today()), offline };
+    let anna = runner.clinic.patients[0].clone();
+    let cfg = SessionConfig {
+        registry_phone: "+7 495 000-00-00".into(),
+        service_pin_sha256: Some([0; 32]),
+        ..SessionConfig::default()
+    };
+    let mut d = Driver::new(cfg, runner, std::io::sink(), crate::session::Now { ms: 0, today: today() });
+    let tap = |d: &mut Driver<ShotRunner, std::io::Sink>, a: Action| d.tap(a).map_err(ShotError::Io);
+    if lang == Lang::En {
+        tap(&mut d, Action::SetLanguage(Lang::En))?;
+    }
+    if large {
+        tap(&mut d, Action::ToggleLargeText)?;
+    }
+    let card = Event::CardRead(Policy {
+        enp: anna.enp,
+        name: anna.name.clone(),
+        sex: anna.sex,
+        birth_date: Some(anna.birth_date),
+        expiry: None,
+        source: PolicySource::Barcode02,
+    });
+    let keep = |d: &mut Driver<ShotRunner, std::io::Sink>| {
+        // A card read starts a new patient, which resets the language and text size.
+        let mut v = Vec::new();
+        if lang == Lang::En {
+            v.push(Action::SetLanguage(Lang::En));
+        }
+        if large {
+            v.push(Action::ToggleLargeText);
+        }
+        for a in v {
+            d.tap(a).map_err(ShotError::Io)?;
+        }
+        Ok::<(), ShotError>(())
+    };
+    match name {
+        "attract" => {}
+        "enter-enp" | "enter-enp-error" | "enter-birth-date" => {
+            tap(&mut d, Action::ManualEntry)?;
+            let digits = if name == "enter-enp-error" { "7700000000000015" } else { "77000000000000" };
+            for c in digits.bytes() {
+                tap(&mut d, Action::Digit(c - b'0'))?;
+            }
+            if name == "enter-birth-date" {
+                for c in "16".bytes() {
+                    tap(&mut d, Action::Digit(c - b'0'))?;
+                }
+                tap(&mut d, Action::Next)?;
+                for c in "0503".bytes() {
+                    tap(&mut d, Action::Digit(c - b'0'))?;
+                }
+            }
+        }
+        "service-pin" => {
+            tap(&mut d, Action::ServiceGesture)?;
+            tap(&mut d, Action::Digit(1))?;
+            tap(&mut d, Action::Digit(2))?;
+        }
+        "problem" => {
+            d.feed(Event::ReadFailed(crate::session::ReadFailure::NotAPolicy))?;
+        }
+        _ => {
+            d.feed(card)?;
+            keep(&mut d)?;
+            match name {
+                "menu" | "menu-offline" => {}
+                "idle-warning" => d.wait(46_000)?,
+                "walk-in-confirm" => tap(&mut d, Action::WalkIn)?,
+                "ticket" | "ticket-offline" => {
+                    tap(&mut d, Action::WalkIn)?;
+                    tap(&mut d, Action::Confirm)?;
+                    if offline {
+                        // Offline, the runtime issues the kiosk's own number; here by hand.
+                        return Ok(d);
+                    }
+                }
+                "specialities" => tap(&mut d, Action::Book)?,
+                "doctors" | "schedule" | "confirm-booking" | "booked" => {
+                    tap(&mut d, Action::Book)?;
+                    tap(&mut d, Action::Choose(0))?;
+                    if name != "doctors" {
+                        tap(&mut d, Action::Choose(0))?;
+                    }
+                    if name == "confirm-booking" || name == "booked" {
+                        tap(&mut d, Action::ChooseSlot(2))?;
+                    }
+                    if name == "booked" {
+                        tap(&mut d, Action::Confirm)?;
+                    }
+                }
+                "appointments" | "appointment" | "confirm-cancel" => {
+                    tap(&mut d, Action::Book)?;
+                    tap(&mut d, Action::Choose(0))?;
+                    tap(&mut d, Action::Choose(0))?;
+                    tap(&mut d, Action::ChooseSlot(2))?;
+                    tap(&mut d, Action::Confirm)?;
+                    tap(&mut d, Action::Back)?;
+                    tap(&mut d, Action::MyAppointments)?;
+                    if name != "appointments" {
+                        tap(&mut d, Action::Choose(0))?;
+                    }
+                    if name == "confirm-cancel" {
+                        tap(&mut d, Action::CancelAppointment)?;
+                    }
+                }
+                "referrals" => tap(&mut d, Action::Referrals)?,
+                other => return Err(ShotError::Unknown(other.to_owned())),
+            }
+        }
+    }
+    Ok(d)
+}
+
+struct Offscreen(Rc<MinimalSoftwareWindow>);
+
+impl Platform for Offscreen {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Renders screens to PNG files. The platform can be set once per process, so one call renders
+/// every requested shot: `(screen, lang, large, path)`.
+pub fn render(
+    shots: &[(String, Lang, bool, std::path::PathBuf)],
+    width: u32,
+    height: u32,
+) -> Result<(), ShotError> {
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+    slint::platform::set_platform(Box::new(Offscreen(window.clone())))
+        .map_err(|e| ShotError::Render(e.to_string()))?;
+    window.set_size(PhysicalSize::new(width, height));
+    let ui = ui::KioskWindow::new().map_err(|e| ShotError::Render(e.to_string()))?;
+    ui.show().map_err(|e| ShotError::Render(e.to_string()))?;
+    for (name, lang, large, path) in shots {
+        if !SCREENS.contains(&name.as_str()) {
+            return Err(ShotError::Unknown(name.clone()));
+        }
+        let d = reach(name, *lang, *large)?;
+        let mut view = crate::view::view(&d.session, d.now().ms);
+        if name == "ticket-offline" {
+            // What the runtime shows for a ticket issued from the kiosk's own series.
+            let t = domain::QueueTicket {
+                ticket_id: "k2-demo-1".into(),
+                number: domain::TicketNumber::offline(domain::KioskId(2), 5),
+                issued_at: domain::DateTime::new(today(), 10, 5, 180).expect("valid time"),
+                position: 0,
+                estimated_wait_minutes: None,
+                offline: true,
+            };
+            let mut s = d.session.clone();
+            s.offline = true;
+            s.screen = crate::session::Screen::TicketIssued {
+                ticket: t,
+                already_had: false,
+                print: crate::session::PrintState::Printed,
+            };
+            view = crate::view::view(&s, d.now().ms);
+        }
+        crate::ui_bind::apply(&ui, &view, "Городская поликлиника № 1", "10:05");
+        slint::platform::update_timers_and_animations();
+        window.request_redraw();
+        let (w, h) = (width as usize, height as usize);
+        let mut buf = vec![PremultipliedRgbaColor::default(); w * h];
+        window.draw_if_needed(|r| {
+            r.render(&mut buf, w);
+        });
+        let mut out = Vec::with_capacity(w * h * 3);
+        for p in &buf {
+            out.extend_from_slice(&[p.red, p.green, p.blue]);
+        }
+        let file = std::fs::File::create(path)?;
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().map_err(|e| ShotError::Render(e.to_string()))?;
+        wr.write_image_data(&out).map_err(|e| ShotError::Render(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Every screen in ru and en, and ru in large text, into `dir`.
+pub fn render_all(dir: &Path) -> Result<Vec<std::path::PathBuf>, ShotError> {
+    std::fs::create_dir_all(dir)?;
+    let mut shots = Vec::new();
+    for s in SCREENS {
+        shots.push((s.to_owned(), Lang::Ru, false, dir.join(format!("{s}.ru.png"))));
+        shots.push((s.to_owned(), Lang::En, false, dir.join(format!("{s}.en.png"))));
+        shots.push((s.to_owned(), Lang::Ru, true, dir.join(format!("{s}.ru.large.png"))));
+    }
+    render(&shots, 1080, 1920)?;
+    Ok(shots.into_iter().map(|s| s.3).collect())
+}

@@ -1,0 +1,189 @@
+//! Copies a [`View`] into the Slint adapters and turns adapter callbacks into inputs. The only
+//! place that knows both the session's vocabulary and the screens' property names.
+
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use ui::{
+    AppAdapter, AttractAdapter, DayItem, InfoAdapter, KeypadAdapter, KioskWindow, ListAdapter, ListItem,
+    MenuAdapter, ScheduleAdapter, ServiceAdapter, SlotItem,
+};
+
+use crate::session::{Action, Lang, ServiceCommand};
+use crate::view::{Body, View};
+
+/// What a tap means, before the runtime turns it into a session event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Action(Action),
+    /// One of the Info screen's buttons (its meaning depends on the screen).
+    InfoButton(usize),
+    /// Demo shortcut: "scan" demo patient N.
+    ScanDemo(usize),
+}
+
+fn s(x: &str) -> SharedString {
+    SharedString::from(x)
+}
+
+fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
+    ModelRc::from(Rc::new(VecModel::from(v)))
+}
+
+/// Shows `v` (and the header's clinic and clock).
+pub fn apply(w: &KioskWindow, v: &View, clinic: &str, clock: &str) {
+    let app = w.global::<AppAdapter>();
+    app.set_clinic(s(clinic));
+    app.set_clock(s(clock));
+    let lang = if v.lang == Lang::En { "en" } else { "ru" };
+    if app.get_lang() != lang {
+        ui::set_language(lang);
+    }
+    app.set_lang(s(lang));
+    app.set_large_text(v.large_text);
+    app.set_busy(v.busy);
+    app.set_show_back(v.show_back);
+    app.set_show_exit(v.show_exit);
+    app.set_idle_warning(v.idle_seconds_left.is_some());
+    app.set_idle_seconds(v.idle_seconds_left.unwrap_or(0) as i32);
+    let screen = match &v.body {
+        Body::Attract => "attract",
+        Body::Keypad { title, value, placeholder, error, ok_hint, next_enabled } => {
+            let k = w.global::<KeypadAdapter>();
+            k.set_title(s(title));
+            k.set_value(s(value));
+            k.set_placeholder(s(placeholder));
+            k.set_error(s(error));
+            k.set_ok_hint(s(ok_hint));
+            k.set_next_enabled(*next_enabled);
+            "keypad"
+        }
+        Body::Menu { greeting, offline_note } => {
+            let m = w.global::<MenuAdapter>();
+            m.set_greeting(s(greeting));
+            m.set_offline(offline_note.is_some());
+            m.set_offline_note(s(offline_note.as_deref().unwrap_or("")));
+            "menu"
+        }
+        Body::List { title, items, empty } => {
+            let l = w.global::<ListAdapter>();
+            l.set_title(s(title));
+            l.set_empty_text(s(empty));
+            l.set_items(model(
+                items
+                    .iter()
+                    .map(|r| ListItem {
+                        title: s(&r.title),
+                        subtitle: s(&r.subtitle),
+                        note: s(&r.note),
+                        enabled: r.enabled,
+                    })
+                    .collect(),
+            ));
+            "list"
+        }
+        Body::Schedule { title, days, slots, empty } => {
+            let sc = w.global::<ScheduleAdapter>();
+            sc.set_title(s(title));
+            sc.set_empty_text(s(empty));
+            sc.set_days(model(
+                days.iter().map(|(label, sel)| DayItem { label: s(label), selected: *sel }).collect(),
+            ));
+            sc.set_slots(model(slots.iter().map(|(t, c)| SlotItem { time: s(t), cabinet: s(c) }).collect()));
+            "schedule"
+        }
+        Body::Info { title, big, lines, status, warn, primary, secondary, tertiary } => {
+            let i = w.global::<InfoAdapter>();
+            i.set_title(s(title));
+            i.set_big(s(big));
+            i.set_lines(model(lines.iter().map(|x| s(x)).collect()));
+            i.set_status(s(status));
+            i.set_warn(*warn);
+            i.set_primary_text(s(primary));
+            i.set_secondary_text(s(secondary));
+            i.set_tertiary_text(s(tertiary));
+            "info"
+        }
+        Body::Service { lines } => {
+            w.global::<ServiceAdapter>().set_lines(model(lines.iter().map(|x| s(x)).collect()));
+            "service"
+        }
+    };
+    app.set_screen(s(screen));
+}
+
+/// Routes every adapter callback to `on`.
+pub fn connect(w: &KioskWindow, on: Rc<dyn Fn(Input)>) {
+    let act = |on: &Rc<dyn Fn(Input)>, a: Action| {
+        let on = on.clone();
+        move || on(Input::Action(a))
+    };
+    let app = w.global::<AppAdapter>();
+    {
+        let on = on.clone();
+        app.on_set_language(move |l| {
+            on(Input::Action(Action::SetLanguage(if l == "en" { Lang::En } else { Lang::Ru })))
+        });
+    }
+    app.on_toggle_large_text(act(&on, Action::ToggleLargeText));
+    app.on_back(act(&on, Action::Back));
+    app.on_exit(act(&on, Action::Exit));
+    app.on_still_here(act(&on, Action::StillHere));
+    {
+        let on = on.clone();
+        app.on_scan_demo(move |n| on(Input::ScanDemo(n.max(0) as usize)));
+    }
+    let at = w.global::<AttractAdapter>();
+    at.on_manual_entry(act(&on, Action::ManualEntry));
+    at.on_service_gesture(act(&on, Action::ServiceGesture));
+    let k = w.global::<KeypadAdapter>();
+    {
+        let on = on.clone();
+        k.on_digit(move |d| on(Input::Action(Action::Digit(d.clamp(0, 9) as u8))));
+    }
+    k.on_backspace(act(&on, Action::Backspace));
+    k.on_clear(act(&on, Action::ClearEntry));
+    k.on_next(act(&on, Action::Next));
+    let m = w.global::<MenuAdapter>();
+    m.on_walk_in(act(&on, Action::WalkIn));
+    m.on_book(act(&on, Action::Book));
+    m.on_appointments(act(&on, Action::MyAppointments));
+    m.on_referrals(act(&on, Action::Referrals));
+    {
+        let on = on.clone();
+        w.global::<ListAdapter>().on_choose(move |i| on(Input::Action(Action::Choose(i.max(0) as usize))));
+    }
+    let sc = w.global::<ScheduleAdapter>();
+    {
+        let on = on.clone();
+        sc.on_choose_day(move |i| on(Input::Action(Action::ChooseDay(i.max(0) as usize))));
+    }
+    {
+        let on = on.clone();
+        sc.on_choose_slot(move |i| on(Input::Action(Action::ChooseSlot(i.max(0) as usize))));
+    }
+    let i = w.global::<InfoAdapter>();
+    for (n, set) in [(0usize, 0), (1, 1), (2, 2)] {
+        let on = on.clone();
+        let f = move || on(Input::InfoButton(n));
+        match set {
+            0 => i.on_primary(f),
+            1 => i.on_secondary(f),
+            _ => i.on_tertiary(f),
+        }
+    }
+    {
+        let on = on.clone();
+        w.global::<ServiceAdapter>().on_command(move |c| {
+            let cmd = match c.as_str() {
+                "selftest" => ServiceCommand::SelfTest,
+                "testpage" => ServiceCommand::TestPage,
+                "reprint" => ServiceCommand::ReprintLast,
+                "sync" => ServiceCommand::SyncJournal,
+                _ => ServiceCommand::Restart,
+            };
+            on(Input::Action(Action::Service(cmd)))
+        });
+    }
+}

@@ -8,6 +8,8 @@ CARGO ?= cargo
 DEPS_BUILD := pkg-config libusb-1.0-0-dev libfontconfig1-dev fonts-dejavu-core
 # The central service's suite runs a second time against a throwaway PostgreSQL.
 DEPS_TEST := postgresql
+# The windowed demo loads X11 at run time (winit); nothing is needed without a display.
+DEPS_DEMO := libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
 DEPS := $(DEPS_BUILD)
 
 .PHONY: all deps demo test bench lint fmt clean
@@ -18,6 +20,7 @@ deps:
 	@scripts/ensure-deps.sh $(DEPS)
 
 demo: deps
+	@scripts/ensure-deps.sh $(DEPS_DEMO)
 	$(CARGO) build --release -p kiosk
 	./target/release/kiosk demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless)
 

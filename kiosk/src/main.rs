@@ -179,8 +179,20 @@ fn main() -> ExitCode {
                 cfg.kiosk.lpu.0,
                 cfg.central.url
             );
-            eprintln!("kiosk: the patient UI is not built yet; the configuration is valid");
-            ExitCode::from(1)
+            let setup = match kiosk::modes::kiosk::setup_from_config(&cfg) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match kiosk::modes::kiosk::run(setup) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Command::DecodePolicy { file, hex } => {
             let bytes = match (file, hex) {
@@ -276,8 +288,35 @@ fn main() -> ExitCode {
         }
         Command::Demo { headless } => {
             common::logging::init(log::LevelFilter::Info);
+            let has_display =
+                std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+            if !headless && has_display {
+                let dir = std::env::temp_dir().join(format!("infomat-demo-{}", std::process::id()));
+                let tickets = PathBuf::from("demo-out/tickets");
+                let _ = std::fs::create_dir_all(&tickets);
+                let (setup, _central) = match kiosk::modes::kiosk::demo_setup(&dir, &tickets) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("kiosk: demo: {e}");
+                        return ExitCode::from(1);
+                    }
+                };
+                println!(
+                    "Infomat demo: press 0-9 to scan demo patient N (test data), PIN 1234 for the service screen"
+                );
+                println!("tickets printed by the virtual printer: {}/ticket-*.png", tickets.display());
+                let result = kiosk::modes::kiosk::run(setup);
+                let _ = std::fs::remove_dir_all(&dir);
+                return match result {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("kiosk: {e}");
+                        ExitCode::from(1)
+                    }
+                };
+            }
             if !headless {
-                eprintln!("kiosk: no windowed demo yet, running the headless one");
+                eprintln!("kiosk: no display: running the headless demo");
             }
             let tickets = PathBuf::from("demo-out/tickets");
             if let Err(e) = std::fs::remove_dir_all(&tickets)

@@ -111,6 +111,42 @@ pub fn apply(w: &KioskWindow, v: &View, clinic: &str, clock: &str) {
         }
     };
     app.set_screen(s(screen));
+    clear_hidden(w, screen);
+}
+
+/// Empties the adapters of screens not shown: a hidden screen must not keep the previous
+/// patient's name, number or appointments in memory.
+fn clear_hidden(w: &KioskWindow, shown: &str) {
+    if shown != "keypad" {
+        let k = w.global::<KeypadAdapter>();
+        k.set_value(s(""));
+        k.set_error(s(""));
+        k.set_ok_hint(s(""));
+    }
+    if shown != "menu" {
+        let m = w.global::<MenuAdapter>();
+        m.set_greeting(s(""));
+        m.set_offline_note(s(""));
+    }
+    if shown != "list" {
+        w.global::<ListAdapter>().set_items(model(Vec::new()));
+    }
+    if shown != "schedule" {
+        let sc = w.global::<ScheduleAdapter>();
+        sc.set_title(s(""));
+        sc.set_days(model(Vec::new()));
+        sc.set_slots(model(Vec::new()));
+    }
+    if shown != "info" {
+        let i = w.global::<InfoAdapter>();
+        i.set_title(s(""));
+        i.set_big(s(""));
+        i.set_lines(model(Vec::new()));
+        i.set_status(s(""));
+    }
+    if shown != "service" {
+        w.global::<ServiceAdapter>().set_lines(model(Vec::new()));
+    }
 }
 
 /// Routes every adapter callback to `on`.

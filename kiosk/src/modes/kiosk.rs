@@ -1,0 +1,499 @@
+//! The patient kiosk at run time: the Slint window on the main thread, the session beside it,
+//! and the devices and central on other threads. Effects leave the UI thread through channels;
+//! their outcomes come back as events on one channel that a UI timer drains, so the UI thread
+//! never waits on a socket, a serial port or a disk.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use slint::ComponentHandle;
+
+use domain::{Date, KioskId, LpuId, Policy};
+use drivers::card::framing::Scan;
+use drivers::card::scanner::{Scanner, ScannerEvent};
+use drivers::link::Opener;
+use drivers::printer::driver::{DriverConfig, PrinterDriver};
+use drivers::printer::layout::{self, LayoutConfig, TestPage, TicketDoc};
+
+use crate::central::client::Client;
+use crate::central::executor::{CentralRuntime, Job};
+use crate::config::{CentralConfig, KioskConfig};
+use crate::session::{
+    Effect, Event, Now, PrinterHealth, ReadFailure, ServiceCommand, Session, SessionConfig, update,
+};
+use crate::ui_bind::{self, Input};
+
+/// Everything the runtime needs, whatever the devices are (real or simulated).
+pub struct Setup {
+    pub kiosk: KioskConfig,
+    pub central: CentralConfig,
+    pub session: SessionConfig,
+    pub printer: Box<dyn Opener>,
+    pub layout: LayoutConfig,
+    pub printer_model: String,
+    pub scanner: Option<(Box<dyn Opener>, Duration)>,
+    pub journal_dir: std::path::PathBuf,
+    pub utc_offset: i16,
+    /// Demo: digit keys "scan" demo patient N through this virtual scanner.
+    pub demo_scanner: Option<Arc<Mutex<drivers::sim::scanner::VirtualScanner>>>,
+}
+
+impl std::fmt::Debug for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setup")
+            .field("kiosk", &self.kiosk)
+            .field("printer", &self.printer.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a scan means to the session.
+pub fn scan_event(scan: Scan) -> Event {
+    match scan {
+        Scan::Barcode(b) => Event::CardRead(b.policy),
+        Scan::Number { enp, source } => Event::CardRead(Policy::from_number(enp, source)),
+        Scan::BadNumber => Event::ReadFailed(ReadFailure::BadNumber),
+        Scan::NotAPolicy { why } => {
+            log::info!("scanner: not a policy ({why:?})");
+            Event::ReadFailed(ReadFailure::NotAPolicy)
+        }
+    }
+}
+
+enum PrinterJob {
+    Print { req: crate::session::RequestId, doc: Box<TicketDoc> },
+    Check,
+    TestPage,
+    ReprintLast,
+}
+
+/// The printer on its own thread (the driver is blocking).
+fn printer_thread(
+    opener: Box<dyn Opener>,
+    layout: LayoutConfig,
+    model: String,
+    events: std_mpsc::Sender<Event>,
+) -> std_mpsc::Sender<PrinterJob> {
+    let (tx, rx) = std_mpsc::channel::<PrinterJob>();
+    std::thread::Builder::new()
+        .name("printer".into())
+        .spawn(move || {
+            let mut driver = PrinterDriver::new(opener, DriverConfig::default());
+            // Kept in memory only, for the technician's "reprint last ticket".
+            let mut last: Option<Vec<u8>> = None;
+            for job in rx {
+                match job {
+                    PrinterJob::Print { req, doc } => {
+                        let outcome = layout::encode(&doc, layout)
+                            .map_err(|_| domain::DeviceErrorKind::BadData)
+                            .and_then(|bytes| {
+                                last = Some(bytes.clone());
+                                driver.print(&bytes).map_err(|e| {
+                                    log::warn!("printer: {e}");
+                                    e.kind()
+                                })
+                            });
+                        let ev = match outcome {
+                            Ok(_) => Event::Printed { req },
+                            Err(kind) => Event::PrintFailed { req, kind },
+                        };
+                        let _ = events.send(ev);
+                    }
+                    PrinterJob::Check => {
+                        let health = match driver.status() {
+                            Ok((s, _)) => super::demo::printer_health(s),
+                            Err(e) => PrinterHealth::Unavailable(e.kind()),
+                        };
+                        let _ = events.send(Event::Printer(health));
+                    }
+                    PrinterJob::TestPage => {
+                        let page = TicketDoc::TestPage(TestPage {
+                            model: model.clone(),
+                            candidates: vec![
+                                (drivers::printer::codepage::CodePage::Pc866, 17),
+                                (drivers::printer::codepage::CodePage::Pc866, 7),
+                                (drivers::printer::codepage::CodePage::Wpc1251, 46),
+                            ],
+                        });
+                        let line = match layout::encode(&page, layout).map(|b| driver.print(&b)) {
+                            Ok(Ok(_)) => "test page printed".to_owned(),
+                            Ok(Err(e)) => format!("test page failed: {e}"),
+                            Err(e) => format!("test page failed: {e}"),
+                        };
+                        let _ = events.send(Event::ServiceReport(line));
+                    }
+                    PrinterJob::ReprintLast => {
+                        let line = match &last {
+                            None => "nothing printed since start".to_owned(),
+                            Some(b) => match driver.print(b) {
+                                Ok(_) => "last ticket reprinted".to_owned(),
+                                Err(e) => format!("reprint failed: {e}"),
+                            },
+                        };
+                        let _ = events.send(Event::ServiceReport(line));
+                    }
+                }
+            }
+        })
+        .expect("spawning the printer thread");
+    tx
+}
+
+fn scanner_thread(opener: Box<dyn Opener>, gap: Duration, events: std_mpsc::Sender<Event>) {
+    std::thread::Builder::new()
+        .name("scanner".into())
+        .spawn(move || {
+            let mut scanner = Scanner::new(opener, gap);
+            loop {
+                match scanner.next_event(None) {
+                    Some(ScannerEvent::Scan(scan)) => {
+                        // The UI is gone: nobody to tell.
+                        let Ok(()) = events.send(scan_event(scan)) else { return };
+                    }
+                    Some(ScannerEvent::Connected(what)) => log::info!("scanner connected: {what}"),
+                    Some(ScannerEvent::Disconnected(e)) => log::warn!("scanner: {e}"),
+                    None => {}
+                }
+            }
+        })
+        .expect("spawning the scanner thread");
+}
+
+/// Runs the kiosk until the window closes. Needs a display (or a platform set by the caller).
+pub fn run(setup: Setup) -> Result<(), String> {
+    crate::central::client::install_crypto();
+    let (events_tx, events_rx) = std_mpsc::channel::<Event>();
+
+    // Central: a tokio runtime on its own threads, one task owning the client.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let offset = setup.utc_offset;
+    let client = Client::new(&setup.central)?;
+    let central = Arc::new(
+        CentralRuntime::new(
+            client,
+            setup.kiosk.id,
+            setup.kiosk.lpu,
+            &setup.journal_dir,
+            Arc::new(move || common::clock::now_at_offset(offset)),
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    let (central_events_tx, mut central_events_rx) = tokio::sync::mpsc::channel::<Event>(64);
+    let jobs = {
+        let _guard = rt.enter();
+        central.clone().spawn(central_events_tx, Duration::from_secs(15))
+    };
+    {
+        let tx = events_tx.clone();
+        rt.spawn(async move {
+            while let Some(ev) = central_events_rx.recv().await {
+                if tx.send(ev).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    let printer = printer_thread(setup.printer, setup.layout, setup.printer_model, events_tx.clone());
+    if let Some((opener, gap)) = setup.scanner {
+        scanner_thread(opener, gap, events_tx.clone());
+    }
+
+    let window = ui::KioskWindow::new().map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let now = move || Now {
+        ms: started.elapsed().as_millis() as u64,
+        today: common::clock::now_at_offset(offset).date,
+    };
+    let session = Rc::new(RefCell::new(Session::new(setup.session, now())));
+    let kiosk = setup.kiosk.clone();
+
+    // Carries out effects; runs on the UI thread, never blocks.
+    let run_effects = {
+        let (jobs, printer, central, rt_handle, kiosk) =
+            (jobs.clone(), printer.clone(), central.clone(), rt.handle().clone(), kiosk.clone());
+        let events_tx = events_tx.clone();
+        move |fx: Vec<Effect>| {
+            for e in fx {
+                match e {
+                    Effect::Central { req, credentials, call } => {
+                        if jobs.try_send(Job { req, credentials, call }).is_err() {
+                            let _ = events_tx.send(Event::Central {
+                                req,
+                                result: Err(crate::session::CentralError::Unreachable),
+                            });
+                        }
+                    }
+                    Effect::Print { req, doc, .. } => {
+                        let _ = printer.send(PrinterJob::Print {
+                            req,
+                            doc: Box::new(crate::printing::ticket_doc(&doc, &kiosk)),
+                        });
+                    }
+                    Effect::CheckPrinter => {
+                        let _ = printer.send(PrinterJob::Check);
+                    }
+                    Effect::Service(cmd) => match cmd {
+                        ServiceCommand::TestPage => {
+                            let _ = printer.send(PrinterJob::TestPage);
+                        }
+                        ServiceCommand::ReprintLast => {
+                            let _ = printer.send(PrinterJob::ReprintLast);
+                        }
+                        ServiceCommand::SelfTest => {
+                            let _ = printer.send(PrinterJob::Check);
+                            let (central, tx) = (central.clone(), events_tx.clone());
+                            rt_handle.spawn(async move {
+                                let t = Instant::now();
+                                let line = match central
+                                    .client
+                                    .call::<_, serde_json::Value>(
+                                        crate::central::client::Endpoint::Queue,
+                                        "getQueueState",
+                                        &serde_json::json!({"lpuId": 1}),
+                                    )
+                                    .await
+                                {
+                                    Ok(_) => format!(
+                                        "central OK, {} ms; offline tickets pending: {}",
+                                        t.elapsed().as_millis(),
+                                        central.pending_offline()
+                                    ),
+                                    Err(e) => format!("central: {e}"),
+                                };
+                                let _ = tx.send(Event::ServiceReport(line));
+                            });
+                        }
+                        ServiceCommand::SyncJournal => {
+                            let (central, tx) = (central.clone(), events_tx.clone());
+                            rt_handle.spawn(async move {
+                                let line = match central.sync().await {
+                                    Ok(r) => format!(
+                                        "sync: {} confirmed, {} rejected, {} pending",
+                                        r.confirmed, r.rejected, r.still_pending
+                                    ),
+                                    Err(e) => format!("sync: {e}"),
+                                };
+                                let _ = tx.send(Event::ServiceReport(line));
+                            });
+                        }
+                        ServiceCommand::Restart => {
+                            log::warn!("restart requested from the service screen");
+                            // systemd (Restart=always) brings the kiosk back.
+                            std::process::exit(75);
+                        }
+                    },
+                    Effect::SessionEnded => {}
+                }
+            }
+        }
+    };
+
+    let render = {
+        let (weak, session, clinic) = (window.as_weak(), session.clone(), kiosk.clinic_name.clone());
+        move || {
+            if let Some(w) = weak.upgrade() {
+                let s = session.borrow();
+                let n = now();
+                let clock = common::clock::now_at_offset(offset).hhmm();
+                ui_bind::apply(&w, &crate::view::view(&s, n.ms), &clinic, &clock);
+            }
+        }
+    };
+    let render = Rc::new(render);
+    let run_effects = Rc::new(run_effects);
+    let step = {
+        let (session, render, run_effects) = (session.clone(), render.clone(), run_effects.clone());
+        move |ev: Event| {
+            let n = now();
+            let fx = {
+                let mut s = session.borrow_mut();
+                let (next, fx) = update(s.clone(), ev, n);
+                *s = next;
+                fx
+            };
+            run_effects(fx);
+            render();
+        }
+    };
+    let step = Rc::new(step);
+    {
+        let step = step.clone();
+        let session = session.clone();
+        let demo = setup.demo_scanner.clone();
+        ui_bind::connect(
+            &window,
+            Rc::new(move |input| match input {
+                Input::Action(a) => step(Event::Tap(a)),
+                Input::InfoButton(n) => {
+                    let action = crate::view::info_action(&session.borrow().screen, n);
+                    if let Some(a) = action {
+                        step(Event::Tap(a));
+                    }
+                }
+                Input::ScanDemo(n) => {
+                    if let Some(sim) = &demo {
+                        let p = domain::demo::patient(n);
+                        if let Ok(bytes) = drivers::sim::scanner::policy_barcode(
+                            drivers::card::barcode::BarcodeType::T02,
+                            p.enp,
+                            &p.name,
+                            p.sex,
+                            p.birth_date,
+                            None,
+                        ) && let Err(e) = sim.lock().expect("scanner lock").scan(&bytes)
+                        {
+                            log::warn!("demo scanner: {e}");
+                        }
+                    }
+                }
+            }),
+        );
+    }
+    // Events from devices and central, and the clock: drained by the UI thread.
+    let timer = slint::Timer::default();
+    {
+        let step = step.clone();
+        let mut last_tick = Instant::now();
+        timer.start(slint::TimerMode::Repeated, Duration::from_millis(20), move || {
+            while let Ok(ev) = events_rx.try_recv() {
+                step(ev);
+            }
+            if last_tick.elapsed() >= Duration::from_millis(500) {
+                last_tick = Instant::now();
+                step(Event::Tick);
+            }
+        });
+    }
+    render();
+    window.run().map_err(|e| e.to_string())?;
+    drop(timer);
+    drop(jobs);
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}
+
+/// The demo's world: central on SQLite in `dir`, the virtual printer writing PNGs to
+/// `tickets`, a virtual scanner on a pseudo-terminal. Returns the setup and what must stay
+/// alive while the window runs.
+pub fn demo_setup(
+    dir: &std::path::Path,
+    tickets: &std::path::Path,
+) -> Result<(Setup, tokio::runtime::Runtime), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let today: Date = common::clock::now_at_offset(180).date;
+    let db = dir.join("central.sqlite").display().to_string();
+    let addr = rt.block_on(async {
+        let store = central::store::Store::open(&db).await.map_err(|e| e.to_string())?;
+        central::seed::seed(&store, today).await.map_err(|e| e.to_string())?;
+        let mut tokens = std::collections::HashMap::new();
+        tokens.insert("demo".to_owned(), 2);
+        let state = Arc::new(central::app::AppState::new(
+            store,
+            tokens,
+            Arc::new(|| common::clock::now_at_offset(180)),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        tokio::spawn(central::app::serve(listener, state, std::future::pending()));
+        Ok::<_, String>(addr)
+    })?;
+    // The virtual printer.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let printer_addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+    let spool =
+        Arc::new(drivers::sim::printer::Spool::new(Some(tickets.to_path_buf())).map_err(|e| e.to_string())?);
+    let state = Arc::new(Mutex::new(drivers::sim::printer::SimState::default()));
+    std::thread::spawn(move || {
+        drivers::sim::printer::serve_tcp(
+            listener,
+            drivers::printer::codepage::Family::Epson,
+            576,
+            state,
+            spool,
+        )
+    });
+    // The virtual scanner, read through the real serial path.
+    let sim = drivers::sim::scanner::VirtualScanner::new().map_err(|e| e.to_string())?;
+    let scanner_path = sim.path().to_path_buf();
+    let kiosk = super::demo::demo_kiosk();
+    let setup = Setup {
+        kiosk: KioskConfig { lpu: LpuId(1), id: KioskId(2), ..kiosk },
+        central: CentralConfig {
+            url: format!("http://{addr}"),
+            token: "demo".into(),
+            ca_file: None,
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+        },
+        session: SessionConfig {
+            registry_phone: "+7 495 000-00-00".into(),
+            // PIN 1234 in the demo.
+            service_pin_sha256: Some([
+                0x03, 0xac, 0x67, 0x42, 0x16, 0xf3, 0xe1, 0x5c, 0x76, 0x1e, 0xe1, 0xa5, 0xe2, 0x55, 0xf0,
+                0x67, 0x95, 0x36, 0x23, 0xc8, 0xb3, 0x88, 0xb4, 0x45, 0x9e, 0x13, 0xf9, 0x78, 0xd7, 0xc8,
+                0x46, 0xf4,
+            ]),
+            ..SessionConfig::default()
+        },
+        printer: Box::new(drivers::link::TcpOpener {
+            address: printer_addr,
+            connect_timeout: Duration::from_secs(1),
+        }),
+        layout: LayoutConfig {
+            paper: drivers::printer::layout::Paper::Mm80,
+            text: drivers::printer::layout::TextMode::CodePage {
+                page: drivers::printer::codepage::CodePage::Pc866,
+                number: 17,
+            },
+        },
+        printer_model: "escpos-sim".into(),
+        scanner: Some((
+            Box::new(drivers::link::SerialOpener { path: scanner_path, baud: 9600 }),
+            Duration::from_millis(50),
+        )),
+        journal_dir: dir.join("journal"),
+        utc_offset: 180,
+        demo_scanner: Some(Arc::new(Mutex::new(sim))),
+    };
+    Ok((setup, rt))
+}
+
+/// The production setup from a validated configuration.
+pub fn setup_from_config(cfg: &crate::config::Config) -> Result<Setup, String> {
+    let printer: Box<dyn Opener> = match crate::printing::opener(&cfg.printer.link) {
+        Some(o) => o,
+        None => return Err("printer.link = \"sim\" needs the demo: run `kiosk demo`".into()),
+    };
+    let scanner = match &cfg.scanner.link {
+        crate::config::LinkConfig::Serial { path, baud } => Some((
+            Box::new(drivers::link::SerialOpener { path: path.clone(), baud: *baud }) as Box<dyn Opener>,
+            cfg.scanner.idle_gap,
+        )),
+        crate::config::LinkConfig::Sim => None,
+        other => crate::printing::opener(other).map(|o| (o, cfg.scanner.idle_gap)),
+    };
+    Ok(Setup {
+        kiosk: cfg.kiosk.clone(),
+        central: cfg.central.clone(),
+        session: cfg.session.clone(),
+        printer,
+        layout: crate::printing::layout_config(&cfg.printer),
+        printer_model: cfg.printer.model.clone(),
+        scanner,
+        journal_dir: cfg.journal_dir.clone(),
+        utc_offset: 180,
+        demo_scanner: None,
+    })
+}

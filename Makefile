@@ -29,6 +29,7 @@ test: deps
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	scripts/test-pg.sh
+	scripts/verify-units.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

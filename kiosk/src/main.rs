@@ -1,6 +1,7 @@
 //! The `kiosk` binary: parse the command line, pick a mode, map the outcome to an exit code.
 //! Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,6 +47,18 @@ enum Command {
         /// Machine-readable output.
         #[arg(long, global = true)]
         json: bool,
+    },
+    /// Check every device and the link to central; exit 0 all pass, 1 a failure, 2 bad config.
+    Selftest {
+        #[arg(long, default_value = "/etc/infomat/kiosk.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        print_test_page: bool,
+        /// Wait this many seconds for a live scan.
+        #[arg(long)]
+        wait_scan: Option<u64>,
     },
     /// Render a screen with sample data to PNG (software renderer, no display needed).
     Screenshot {
@@ -255,6 +268,41 @@ fn main() -> ExitCode {
                     eprintln!("kiosk: {e}");
                     ExitCode::from(1)
                 }
+            }
+        }
+        Command::Selftest { config, json, print_test_page, wait_scan } => {
+            use kiosk::modes::selftest;
+            let cfg = match kiosk::config::load(&config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            common::logging::init(log::LevelFilter::Warn);
+            let opts = selftest::Options {
+                print_test_page,
+                wait_scan: wait_scan.map(std::time::Duration::from_secs),
+            };
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let checks = rt.block_on(selftest::run(&cfg, &opts));
+            let mut out = std::io::stdout().lock();
+            if json {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&checks).expect("serialisable"));
+            } else {
+                let _ = selftest::print(&checks, &mut out);
+            }
+            if checks.iter().any(|c| c.outcome == selftest::Outcome::Fail) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
             }
         }
         Command::Screenshot { screen, out, lang, large, list, all } => {

@@ -238,49 +238,31 @@ pub async fn patient(
     Ok(p)
 }
 
+const LPU_COLS: &str = "SELECT id, parent_id, name, short_name, address, open_min, close_min FROM lpu";
+
+fn lpu_row(r: &AnyRow) -> Result<LpuRow, sqlx::Error> {
+    Ok(LpuRow {
+        id: r.try_get(0)?,
+        parent_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        short_name: r.try_get(3)?,
+        address: r.try_get(4)?,
+        open_min: r.try_get(5)?,
+        close_min: r.try_get(6)?,
+    })
+}
+
 pub async fn lpu(
     ex: impl sqlx::Executor<'_, Database = Any>,
     id: i64,
 ) -> Result<Option<LpuRow>, sqlx::Error> {
-    let r = sqlx::query(
-        "SELECT id, parent_id, name, short_name, address, open_min, close_min FROM lpu WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(ex)
-    .await?;
-    r.map(|r| {
-        Ok(LpuRow {
-            id: r.try_get(0)?,
-            parent_id: r.try_get(1)?,
-            name: r.try_get(2)?,
-            short_name: r.try_get(3)?,
-            address: r.try_get(4)?,
-            open_min: r.try_get(5)?,
-            close_min: r.try_get(6)?,
-        })
-    })
-    .transpose()
+    let r = sqlx::query(&format!("{LPU_COLS} WHERE id = $1")).bind(id).fetch_optional(ex).await?;
+    r.as_ref().map(lpu_row).transpose()
 }
 
 pub async fn all_lpus(ex: impl sqlx::Executor<'_, Database = Any>) -> Result<Vec<LpuRow>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, parent_id, name, short_name, address, open_min, close_min FROM lpu ORDER BY id",
-    )
-    .fetch_all(ex)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(LpuRow {
-                id: r.try_get(0)?,
-                parent_id: r.try_get(1)?,
-                name: r.try_get(2)?,
-                short_name: r.try_get(3)?,
-                address: r.try_get(4)?,
-                open_min: r.try_get(5)?,
-                close_min: r.try_get(6)?,
-            })
-        })
-        .collect()
+    let rows = sqlx::query(&format!("{LPU_COLS} ORDER BY id")).fetch_all(ex).await?;
+    rows.iter().map(lpu_row).collect()
 }
 
 pub async fn speciality(

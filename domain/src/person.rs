@@ -175,6 +175,20 @@ pub struct Patient {
     pub attached_lpu: Option<crate::clinic::LpuId>,
 }
 
+impl Patient {
+    /// The policy a card of this patient gives (demo cards, simulators, tests).
+    pub fn policy(&self, source: PolicySource) -> Policy {
+        Policy {
+            enp: self.enp,
+            name: self.name.clone(),
+            sex: self.sex,
+            birth_date: Some(self.birth_date),
+            expiry: None,
+            source,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

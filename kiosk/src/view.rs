@@ -347,11 +347,7 @@ pub fn view(s: &Session, now_ms: u64) -> View {
         Screen::AppointmentDetail { appointment: a, print } => Body::Info {
             title: format!("{} {}", a.start.date.to_ru_string(), a.start.hhmm()),
             big: String::new(),
-            lines: vec![
-                format!("{}: {}", a.speciality_name, a.doctor_name),
-                format!("{} {}, {}", t(l, "Кабинет", "Room"), a.room, a.lpu_address),
-                format!("{} {}", t(l, "Номер записи", "Appointment number"), a.number),
-            ],
+            lines: appointment_lines(l, a),
             status: print.as_ref().map(|p| print_status(l, p)).unwrap_or_default(),
             warn: false,
             primary: t(l, "Перенести", "Reschedule"),
@@ -445,6 +441,15 @@ pub fn view(s: &Session, now_ms: u64) -> View {
         .idle_warning_since_ms
         .map(|since| s.cfg.idle_countdown_ms.saturating_sub(now_ms.saturating_sub(since)).div_ceil(1000));
     View { body, busy, show_back, show_exit, idle_seconds_left, lang: l, large_text: s.large_text }
+}
+
+/// Who, where and which number: the lines every appointment screen shows.
+fn appointment_lines(l: Lang, a: &domain::Appointment) -> Vec<String> {
+    vec![
+        format!("{}: {}", a.speciality_name, a.doctor_name),
+        format!("{} {}, {}", t(l, "Кабинет", "Room"), a.room, a.lpu_address),
+        format!("{} {}", t(l, "Номер записи", "Appointment number"), a.number),
+    ]
 }
 
 fn printer_note(s: &Session) -> String {

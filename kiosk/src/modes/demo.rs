@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use domain::{Date, DeviceErrorKind, KioskId, LpuId, Policy, PolicySource};
+use domain::{Date, DeviceErrorKind, KioskId, LpuId, PolicySource};
 use drivers::link::TcpOpener;
 use drivers::printer::codepage::{CodePage, Family};
 use drivers::printer::driver::{DriverConfig, PrinterDriver};
@@ -311,14 +311,7 @@ pub fn run_headless<W: Write>(
     d.show()?;
 
     writeln!(d.out, "\n== 1. Walk-in: a barcode policy is scanned, a duty-doctor ticket is printed")?;
-    d.feed(Event::CardRead(Policy {
-        enp: anna.enp,
-        name: anna.name.clone(),
-        sex: anna.sex,
-        birth_date: Some(anna.birth_date),
-        expiry: None,
-        source: PolicySource::Barcode02,
-    }))?;
+    d.feed(Event::CardRead(anna.policy(PolicySource::Barcode02)))?;
     d.expect("card read", "menu")?;
     d.tap(Action::WalkIn)?;
     d.tap(Action::Confirm)?;

@@ -11,7 +11,7 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgb
 use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize};
 
-use domain::{Date, Policy, PolicySource};
+use domain::{Date, PolicySource};
 
 use super::demo::{Driver, EffectRunner};
 use super::standin::StandInClinic;
@@ -97,14 +97,7 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Driver<ShotRunner, std::
     if large {
         tap(&mut d, Action::ToggleLargeText)?;
     }
-    let card = Event::CardRead(Policy {
-        enp: anna.enp,
-        name: anna.name.clone(),
-        sex: anna.sex,
-        birth_date: Some(anna.birth_date),
-        expiry: None,
-        source: PolicySource::Barcode02,
-    });
+    let card = Event::CardRead(anna.policy(PolicySource::Barcode02));
     let keep = |d: &mut Driver<ShotRunner, std::io::Sink>| {
         // A card read starts a new patient, which resets the language and text size.
         let mut v = Vec::new();

@@ -34,6 +34,8 @@ pub struct Config {
     pub journal_dir: PathBuf,
     pub screen: ScreenConfig,
     pub log_level: log::LevelFilter,
+    /// Where `/health` and `/metrics` listen.
+    pub health_listen: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +153,14 @@ struct Raw {
     screen: RawScreen,
     #[serde(default)]
     logging: RawLogging,
+    #[serde(default)]
+    health: RawHealth,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    listen: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -508,6 +518,10 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
         "trace" => log::LevelFilter::Trace,
         other => return err("logging.level", format!("error, warn, info, debug or trace, got {other:?}")),
     };
+    let health_listen = raw.health.listen.unwrap_or_else(|| "127.0.0.1:9464".into());
+    if health_listen.parse::<std::net::SocketAddr>().is_err() {
+        return err("health.listen", format!("IP:PORT, e.g. \"127.0.0.1:9464\", got {health_listen:?}"));
+    }
     Ok(Config {
         kiosk,
         central,
@@ -518,6 +532,7 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
         journal_dir: raw.journal.dir.unwrap_or_else(|| PathBuf::from("/var/lib/infomat")),
         screen,
         log_level,
+        health_listen,
     })
 }
 

@@ -4,6 +4,7 @@
 //! - [`session`]: the patient session as a pure state machine (no IO, no clock, no UI).
 //! - [`central`]: the central API client, offline walk-in journal and queue feed client.
 //! - [`config`]: `kiosk.toml` read raw, then validated into a typed [`config::Config`].
+//! - [`health`]: local `/health` and `/metrics` (Prometheus) for monitoring.
 //! - [`modes`]: what the binary can run; each mode wires parts together
 //!   ([`modes::demo`] drives a scripted session headless).
 //! - [`printing`]: session print documents and printer config -> the printer driver's terms.
@@ -15,6 +16,7 @@
 
 pub mod central;
 pub mod config;
+pub mod health;
 pub mod modes;
 pub mod printing;
 pub mod session;

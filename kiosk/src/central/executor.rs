@@ -19,6 +19,9 @@ use crate::session::{CentralCall, CentralError, Credentials, Event, Reply, Reque
 
 pub type Clock = Arc<dyn Fn() -> DateTime + Send + Sync>;
 
+/// Told how long each central call took and how it ended (metrics).
+pub type Observer = Arc<dyn Fn(Duration, &Event) + Send + Sync>;
+
 pub struct CentralRuntime {
     pub client: Client,
     kiosk: KioskId,
@@ -177,6 +180,16 @@ impl CentralRuntime {
     /// tickets to central every `sync_every` while any are pending. The UI and the session only
     /// ever touch the channels. The task ends when the job channel is dropped.
     pub fn spawn(self: Arc<Self>, events: mpsc::Sender<Event>, sync_every: Duration) -> mpsc::Sender<Job> {
+        self.spawn_observed(events, sync_every, Arc::new(|_, _| {}))
+    }
+
+    /// [`CentralRuntime::spawn`], telling `observe` how long each call took and how it ended.
+    pub fn spawn_observed(
+        self: Arc<Self>,
+        events: mpsc::Sender<Event>,
+        sync_every: Duration,
+        observe: Observer,
+    ) -> mpsc::Sender<Job> {
         let (tx, mut rx) = mpsc::channel::<Job>(64);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(sync_every);
@@ -185,9 +198,11 @@ impl CentralRuntime {
                 tokio::select! {
                     job = rx.recv() => {
                         let Some(job) = job else { return };
-                        let (rt, events) = (self.clone(), events.clone());
+                        let (rt, events, observe) = (self.clone(), events.clone(), observe.clone());
                         tokio::spawn(async move {
+                            let started = std::time::Instant::now();
                             let ev = rt.handle(job.req, job.credentials, job.call).await;
+                            observe(started.elapsed(), &ev);
                             let _ = events.send(ev).await;
                         });
                     }

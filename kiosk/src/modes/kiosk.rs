@@ -39,6 +39,8 @@ pub struct Setup {
     pub utc_offset: i16,
     /// Demo: digit keys "scan" demo patient N through this virtual scanner.
     pub demo_scanner: Option<Arc<Mutex<drivers::sim::scanner::VirtualScanner>>>,
+    /// Where `/health` and `/metrics` listen (loopback).
+    pub health_listen: String,
 }
 
 impl std::fmt::Debug for Setup {
@@ -142,7 +144,12 @@ fn printer_thread(
     tx
 }
 
-fn scanner_thread(opener: Box<dyn Opener>, gap: Duration, events: std_mpsc::Sender<Event>) {
+fn scanner_thread(
+    opener: Box<dyn Opener>,
+    gap: Duration,
+    events: std_mpsc::Sender<Event>,
+    health: Arc<crate::health::Health>,
+) {
     std::thread::Builder::new()
         .name("scanner".into())
         .spawn(move || {
@@ -153,13 +160,41 @@ fn scanner_thread(opener: Box<dyn Opener>, gap: Duration, events: std_mpsc::Send
                         // The UI is gone: nobody to tell.
                         let Ok(()) = events.send(scan_event(scan)) else { return };
                     }
-                    Some(ScannerEvent::Connected(what)) => log::info!("scanner connected: {what}"),
-                    Some(ScannerEvent::Disconnected(e)) => log::warn!("scanner: {e}"),
+                    Some(ScannerEvent::Connected(what)) => {
+                        log::info!("scanner connected: {what}");
+                        health.set(&health.scanner, "connected");
+                    }
+                    Some(ScannerEvent::Disconnected(e)) => {
+                        log::warn!("scanner: {e}");
+                        health.set(&health.scanner, format!("disconnected: {}", e.kind()));
+                    }
                     None => {}
                 }
             }
         })
         .expect("spawning the scanner thread");
+}
+
+/// Counts what monitoring wants to know (never who).
+fn count(h: &crate::health::Health, ev: &Event) {
+    use std::sync::atomic::Ordering::Relaxed;
+    match ev {
+        Event::Central { result: Ok(crate::session::Reply::Ticket(t)), .. } => {
+            h.tickets.fetch_add(1, Relaxed);
+            if t.offline {
+                h.offline_tickets.fetch_add(1, Relaxed);
+            }
+        }
+        Event::Printed { .. } => {
+            h.prints.fetch_add(1, Relaxed);
+        }
+        Event::PrintFailed { kind, .. } => {
+            h.print_failures.fetch_add(1, Relaxed);
+            h.set(&h.printer, format!("failed: {kind}"));
+        }
+        Event::Printer(p) => h.set(&h.printer, format!("{p:?}")),
+        _ => {}
+    }
 }
 
 /// Runs the kiosk until the window closes. Needs a display (or a platform set by the caller).
@@ -185,10 +220,31 @@ pub fn run(setup: Setup) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?,
     );
+    let health = {
+        let c = central.clone();
+        Arc::new(crate::health::Health::new(Box::new(move || c.pending_offline())))
+    };
+    {
+        let (addr, h) = (setup.health_listen.clone(), health.clone());
+        rt.spawn(async move {
+            match tokio::net::TcpListener::bind(&addr).await {
+                Ok(l) => {
+                    let _ = axum::serve(l, crate::health::router(h)).await;
+                }
+                Err(e) => log::warn!("health endpoint: cannot listen on {addr}: {e}"),
+            }
+        });
+    }
     let (central_events_tx, mut central_events_rx) = tokio::sync::mpsc::channel::<Event>(64);
     let jobs = {
         let _guard = rt.enter();
-        central.clone().spawn(central_events_tx, Duration::from_secs(15))
+        let h = health.clone();
+        let observe: crate::central::executor::Observer = Arc::new(move |d, ev| {
+            let ok =
+                !matches!(ev, Event::Central { result: Err(crate::session::CentralError::Unreachable), .. });
+            h.observe_central(d, ok);
+        });
+        central.clone().spawn_observed(central_events_tx, Duration::from_secs(15), observe)
     };
     {
         let tx = events_tx.clone();
@@ -202,7 +258,7 @@ pub fn run(setup: Setup) -> Result<(), String> {
     }
     let printer = printer_thread(setup.printer, setup.layout, setup.printer_model, events_tx.clone());
     if let Some((opener, gap)) = setup.scanner {
-        scanner_thread(opener, gap, events_tx.clone());
+        scanner_thread(opener, gap, events_tx.clone(), health.clone());
     }
 
     let window = ui::KioskWindow::new().map_err(|e| e.to_string())?;
@@ -309,8 +365,10 @@ pub fn run(setup: Setup) -> Result<(), String> {
     let render = Rc::new(render);
     let run_effects = Rc::new(run_effects);
     let step = {
-        let (session, render, run_effects) = (session.clone(), render.clone(), run_effects.clone());
+        let (session, render, run_effects, health) =
+            (session.clone(), render.clone(), run_effects.clone(), health.clone());
         move |ev: Event| {
+            count(&health, &ev);
             let n = now();
             let fx = {
                 let mut s = session.borrow_mut();
@@ -318,6 +376,9 @@ pub fn run(setup: Setup) -> Result<(), String> {
                 *s = next;
                 fx
             };
+            if fx.contains(&Effect::SessionEnded) {
+                health.sessions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             run_effects(fx);
             render();
         }
@@ -466,6 +527,7 @@ pub fn demo_setup(
         journal_dir: dir.join("journal"),
         utc_offset: 180,
         demo_scanner: Some(Arc::new(Mutex::new(sim))),
+        health_listen: "127.0.0.1:9464".into(),
     };
     Ok((setup, rt))
 }
@@ -495,5 +557,6 @@ pub fn setup_from_config(cfg: &crate::config::Config) -> Result<Setup, String> {
         journal_dir: cfg.journal_dir.clone(),
         utc_offset: 180,
         demo_scanner: None,
+        health_listen: cfg.health_listen.clone(),
     })
 }

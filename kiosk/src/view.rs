@@ -183,7 +183,6 @@ pub fn view(s: &Session, now_ms: u64) -> View {
             tertiary: String::new(),
         },
         Screen::TicketIssued { ticket, already_had, print } => {
-            show_back = false;
             let mut lines = Vec::new();
             if *already_had {
                 lines.push(t(
@@ -306,32 +305,24 @@ pub fn view(s: &Session, now_ms: u64) -> View {
             secondary: String::new(),
             tertiary: String::new(),
         },
-        Screen::Booked { appointment: a, rescheduled, print } => {
-            show_back = false;
-            Body::Info {
-                title: if *rescheduled {
-                    t(l, "Запись перенесена", "Appointment moved")
-                } else {
-                    t(l, "Вы записаны", "You are booked")
-                },
-                big: a.start.hhmm(),
-                lines: vec![
-                    a.start.date.to_ru_string(),
-                    format!("{}: {}", a.speciality_name, a.doctor_name),
-                    format!("{} {}, {}", t(l, "Кабинет", "Room"), a.room, a.lpu_address),
-                    format!("{} {}", t(l, "Номер записи", "Appointment number"), a.number),
-                ],
-                status: print_status(l, print),
-                warn: false,
-                primary: t(l, "Готово", "Done"),
-                secondary: if matches!(print, PrintState::Printing(_)) {
-                    String::new()
-                } else {
-                    t(l, "Напечатать ещё раз", "Print again")
-                },
-                tertiary: String::new(),
-            }
-        }
+        Screen::Booked { appointment: a, rescheduled, print } => Body::Info {
+            title: if *rescheduled {
+                t(l, "Запись перенесена", "Appointment moved")
+            } else {
+                t(l, "Вы записаны", "You are booked")
+            },
+            big: a.start.hhmm(),
+            lines: std::iter::once(a.start.date.to_ru_string()).chain(appointment_lines(l, a)).collect(),
+            status: print_status(l, print),
+            warn: false,
+            primary: t(l, "Готово", "Done"),
+            secondary: if matches!(print, PrintState::Printing(_)) {
+                String::new()
+            } else {
+                t(l, "Напечатать ещё раз", "Print again")
+            },
+            tertiary: String::new(),
+        },
         Screen::Appointments { list } => list_body(
             l,
             t(l, "Мои записи", "My appointments"),

@@ -150,3 +150,48 @@ fn a_patient_types_their_policy_takes_a_ticket_and_leaves_nothing_behind() {
     assert_eq!(h.w.global::<ui::InfoAdapter>().get_big(), "");
     assert_eq!(slint::Model::row_count(&h.w.global::<ui::InfoAdapter>().get_lines()), 0);
 }
+
+#[test]
+fn booking_and_cancelling_by_label() {
+    i_slint_backend_testing::init_no_event_loop();
+    let today = Date::from_ymd(2026, 11, 23).unwrap();
+    let clinic = StandInClinic::new(today);
+    let ivan = clinic.patients[1].clone();
+    let w = ui::KioskWindow::new().unwrap();
+    let inputs = Rc::new(RefCell::new(Vec::new()));
+    {
+        let inputs = inputs.clone();
+        ui_bind::connect(&w, Rc::new(move |i| inputs.borrow_mut().push(i)));
+    }
+    // The real portrait size: rows of a list outside the window are not laid out.
+    w.window().set_size(slint::PhysicalSize::new(1080, 1920));
+    let d = Driver::new(SessionConfig::default(), Clinic(clinic), std::io::sink(), Now { ms: 0, today });
+    let mut h = Harness { w, d, inputs };
+    h.d.feed(Event::CardRead(ivan.policy(domain::PolicySource::Barcode02))).unwrap();
+    h.show();
+    // English, to prove the switch reaches every label.
+    h.press("English");
+    h.press("Book a doctor");
+    // A referral-only speciality is refused with a plain sentence and a way back.
+    h.press("Кардиолог");
+    assert!(h.labels().iter().any(|l| l.contains("referral")), "{:?}", h.labels());
+    h.press("OK");
+    h.press("Терапевт");
+    h.press("Иванова Мария Петровна");
+    let slot = h.d.session.screen.clone();
+    assert!(matches!(slot, kiosk::session::Screen::Schedule { .. }));
+    h.press("09:40 room 214");
+    h.press("Book");
+    assert_eq!(h.d.session.screen_name(), "booked");
+    assert!(h.labels().iter().any(|l| l == "09:40"), "{:?}", h.labels());
+    h.press("← Back");
+    h.press("My appointments: move, cancel, print");
+    let first = h.labels().into_iter().find(|l| l.contains("09:40")).expect("the appointment is listed");
+    h.press(&first);
+    h.press("Cancel it");
+    h.press("Yes, cancel");
+    assert_eq!(h.d.session.screen_name(), "cancelled");
+    h.press("Finish");
+    assert_eq!(h.d.session.screen_name(), "attract");
+    assert!(h.labels().iter().any(|l| l == "Приложите полис ОМС"), "back in Russian for the next patient");
+}

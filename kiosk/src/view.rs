@@ -211,11 +211,7 @@ pub fn view(s: &Session, now_ms: u64) -> View {
                 status: print_status(l, print),
                 warn: false,
                 primary: t(l, "Готово", "Done"),
-                secondary: if matches!(print, PrintState::Printing(_)) {
-                    String::new()
-                } else {
-                    t(l, "Напечатать ещё раз", "Print again")
-                },
+                secondary: reprint_label(l, print),
                 tertiary: String::new(),
             }
         }
@@ -316,11 +312,7 @@ pub fn view(s: &Session, now_ms: u64) -> View {
             status: print_status(l, print),
             warn: false,
             primary: t(l, "Готово", "Done"),
-            secondary: if matches!(print, PrintState::Printing(_)) {
-                String::new()
-            } else {
-                t(l, "Напечатать ещё раз", "Print again")
-            },
+            secondary: reprint_label(l, print),
             tertiary: String::new(),
         },
         Screen::Appointments { list } => list_body(
@@ -432,6 +424,15 @@ pub fn view(s: &Session, now_ms: u64) -> View {
         .idle_warning_since_ms
         .map(|since| s.cfg.idle_countdown_ms.saturating_sub(now_ms.saturating_sub(since)).div_ceil(1000));
     View { body, busy, show_back, show_exit, idle_seconds_left, lang: l, large_text: s.large_text }
+}
+
+/// "Print again", offered once a print has finished (well or not).
+fn reprint_label(l: Lang, print: &PrintState) -> String {
+    if matches!(print, PrintState::Printing(_)) {
+        String::new()
+    } else {
+        t(l, "Напечатать ещё раз", "Print again")
+    }
 }
 
 /// Who, where and which number: the lines every appointment screen shows.

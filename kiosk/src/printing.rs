@@ -2,16 +2,17 @@
 
 use std::time::Duration;
 
-use domain::DateTime;
+use domain::{DateTime, DeviceErrorKind};
 use drivers::link::{FileOpener, Opener, SerialOpener, TcpOpener};
 use drivers::printer::codepage::CodePage;
 use drivers::printer::driver::usb::UsbPrinterOpener;
 use drivers::printer::layout::{
     self, AppointmentTicket, LayoutConfig, Paper, TextMode, TicketDoc, WalkInTicket,
 };
+use drivers::printer::status::PrinterStatus;
 
 use crate::config::{CodePageName, KioskConfig, LinkConfig, PrinterConfig};
-use crate::session::PrintDoc;
+use crate::session::{PrintDoc, PrinterHealth};
 
 pub fn layout_config(p: &PrinterConfig) -> LayoutConfig {
     LayoutConfig {
@@ -73,5 +74,19 @@ pub fn ticket_doc(doc: &PrintDoc, kiosk: &KioskConfig) -> TicketDoc {
                 format!("в инфомате или по телефону {}", kiosk.registry_phone)
             },
         }),
+    }
+}
+
+/// What the session needs to know of a printer status (warn the patient before confirming).
+pub fn printer_health(s: PrinterStatus) -> PrinterHealth {
+    match s {
+        PrinterStatus::Ready => PrinterHealth::Ready,
+        PrinterStatus::PaperNearEnd => PrinterHealth::PaperLow,
+        PrinterStatus::Unknown => PrinterHealth::Unknown,
+        PrinterStatus::PaperOut => PrinterHealth::Unavailable(DeviceErrorKind::PaperOut),
+        PrinterStatus::CoverOpen => PrinterHealth::Unavailable(DeviceErrorKind::CoverOpen),
+        PrinterStatus::Offline | PrinterStatus::Error => {
+            PrinterHealth::Unavailable(DeviceErrorKind::DeviceError)
+        }
     }
 }

@@ -16,7 +16,6 @@ use drivers::link::TcpOpener;
 use drivers::printer::codepage::{CodePage, Family};
 use drivers::printer::driver::{DriverConfig, PrinterDriver};
 use drivers::printer::layout::{self, LayoutConfig, Paper, TextMode};
-use drivers::printer::status::PrinterStatus;
 use drivers::sim::printer::{SimState, Spool, serve_tcp};
 
 use crate::config::KioskConfig;
@@ -46,19 +45,6 @@ pub struct DemoRunner {
     pub spool: Arc<Spool>,
     /// Receipts already echoed to the demo output.
     shown: usize,
-}
-
-pub fn printer_health(s: PrinterStatus) -> PrinterHealth {
-    match s {
-        PrinterStatus::Ready => PrinterHealth::Ready,
-        PrinterStatus::PaperNearEnd => PrinterHealth::PaperLow,
-        PrinterStatus::Unknown => PrinterHealth::Unknown,
-        PrinterStatus::PaperOut => PrinterHealth::Unavailable(DeviceErrorKind::PaperOut),
-        PrinterStatus::CoverOpen => PrinterHealth::Unavailable(DeviceErrorKind::CoverOpen),
-        PrinterStatus::Offline | PrinterStatus::Error => {
-            PrinterHealth::Unavailable(DeviceErrorKind::DeviceError)
-        }
-    }
 }
 
 impl DemoRunner {
@@ -121,7 +107,7 @@ impl EffectRunner for DemoRunner {
                 }
             }
             Effect::CheckPrinter => match self.printer.status() {
-                Ok((s, _)) => vec![Event::Printer(printer_health(s))],
+                Ok((s, _)) => vec![Event::Printer(crate::printing::printer_health(s))],
                 Err(e) => vec![Event::Printer(PrinterHealth::Unavailable(e.kind()))],
             },
             Effect::Service(cmd) => vec![Event::ServiceReport(format!("{cmd:?}: done"))],

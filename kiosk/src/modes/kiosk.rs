@@ -106,7 +106,7 @@ fn printer_thread(
                     }
                     PrinterJob::Check => {
                         let health = match driver.status() {
-                            Ok((s, _)) => super::demo::printer_health(s),
+                            Ok((s, _)) => crate::printing::printer_health(s),
                             Err(e) => PrinterHealth::Unavailable(e.kind()),
                         };
                         let _ = events.send(Event::Printer(health));

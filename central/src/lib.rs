@@ -6,6 +6,7 @@
 //!   JSON-RPC envelope handling, the WebSocket feed, health.
 //! - [`booking`]: booking methods and clinic rules.
 //! - [`client`]: a minimal loopback HTTP client for the CLI tools and tests.
+//! - [`embedded`]: central in-process on a loopback port (the demo, kiosk tests), stoppable.
 //! - [`queue`]: queue methods, ticket numbering, offline sync, feed events.
 //! - [`feed`]: in-process fan-out of queue events (PostgreSQL NOTIFY across nodes).
 //! - [`store`]: the schema and shared queries over sqlx's `Any` driver.
@@ -17,6 +18,7 @@
 pub mod app;
 pub mod booking;
 pub mod client;
+pub mod embedded;
 pub mod error;
 pub mod feed;
 pub mod queue;

@@ -342,7 +342,7 @@ fn main() -> ExitCode {
                 let dir = std::env::temp_dir().join(format!("infomat-demo-{}", std::process::id()));
                 let tickets = PathBuf::from("demo-out/tickets");
                 let _ = std::fs::create_dir_all(&tickets);
-                let (setup, _central) = match kiosk::modes::kiosk::demo_setup(&dir, &tickets) {
+                let (setup, _rt, _central) = match kiosk::modes::kiosk::demo_setup(&dir, &tickets) {
                     Ok(s) => s,
                     Err(e) => {
                         eprintln!("kiosk: demo: {e}");
@@ -372,14 +372,30 @@ fn main() -> ExitCode {
             {
                 eprintln!("kiosk: cannot clear {}: {e}", tickets.display());
             }
-            match kiosk::modes::demo::run_headless(
-                std::io::stdout().lock(),
-                common::clock::today_utc(),
-                Some(&tickets),
-            ) {
+            let dir = std::env::temp_dir().join(format!("infomat-demo-{}", std::process::id()));
+            let opts = kiosk::modes::live::RigOptions {
+                dir: dir.clone(),
+                tickets: Some(tickets.clone()),
+                clock: std::sync::Arc::new(|| common::clock::now_at_offset(central::seed::OFFSET)),
+                ident_per_minute: 10,
+            };
+            // Every screen the scripted patient sees, rendered offscreen as the window would show it.
+            let screens = PathBuf::from("demo-out/screens");
+            let _ = std::fs::remove_dir_all(&screens);
+            let hook = match demo_screens(&screens) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    eprintln!("kiosk: demo screenshots disabled: {e}");
+                    None
+                }
+            };
+            let result = kiosk::modes::demo::run_headless(std::io::stdout().lock(), &opts, hook);
+            let _ = std::fs::remove_dir_all(&dir);
+            match result {
                 Ok(_) => {
                     println!("\nheadless demo finished: every flow ended where it should");
                     println!("tickets printed by the virtual printer: {}/ticket-*.png", tickets.display());
+                    println!("every screen the patient saw: {}/NN-screen.png", screens.display());
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -388,5 +404,51 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// A screen hook that renders each screen of the headless demo into `dir`, once, in the last
+/// state it was shown in (typed digits, a loaded list).
+fn demo_screens(dir: &std::path::Path) -> Result<kiosk::modes::demo::ScreenHook, String> {
+    use slint::ComponentHandle;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let screen = kiosk::modes::screenshot::Offscreen::install(1080, 1920).map_err(|e| e.to_string())?;
+    let ui = ui::KioskWindow::new().map_err(|e| e.to_string())?;
+    ui.show().map_err(|e| e.to_string())?;
+    let mut shots = DemoShots { screen, ui, dir: dir.to_path_buf(), n: 0, pending: None };
+    Ok(Box::new(move |session, now| shots.saw(session.screen_name(), kiosk::view::view(session, now.ms))))
+}
+
+struct DemoShots {
+    screen: kiosk::modes::screenshot::Offscreen,
+    ui: ui::KioskWindow,
+    dir: std::path::PathBuf,
+    n: usize,
+    pending: Option<(&'static str, kiosk::view::View)>,
+}
+
+impl DemoShots {
+    fn saw(&mut self, name: &'static str, view: kiosk::view::View) {
+        if self.pending.as_ref().is_some_and(|(p, _)| *p != name) {
+            self.flush();
+        }
+        self.pending = Some((name, view));
+    }
+
+    fn flush(&mut self) {
+        let Some((name, view)) = self.pending.take() else { return };
+        self.n += 1;
+        let clock = common::clock::now_at_offset(central::seed::OFFSET).hhmm();
+        kiosk::ui_bind::apply(&self.ui, &view, "Городская поликлиника № 1", &clock);
+        let path = self.dir.join(format!("{:02}-{name}.png", self.n));
+        if let Err(e) = self.screen.save_png(&path) {
+            eprintln!("kiosk: demo screenshot {}: {e}", path.display());
+        }
+    }
+}
+
+impl Drop for DemoShots {
+    fn drop(&mut self) {
+        self.flush();
     }
 }

@@ -90,3 +90,80 @@ pub fn printer_health(s: PrinterStatus) -> PrinterHealth {
         }
     }
 }
+
+/// The printer's side of the session: one blocking driver, the documents laid out with the
+/// configured paper and code page, and the last ticket's bytes kept in memory (only) for the
+/// technician's "reprint last ticket". The kiosk runtime owns one on its printer thread; the
+/// headless rig calls it directly.
+pub struct PrinterWorker {
+    driver: drivers::printer::driver::PrinterDriver,
+    layout: LayoutConfig,
+    model: String,
+    kiosk: KioskConfig,
+    last: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PrinterWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrinterWorker").field("model", &self.model).finish_non_exhaustive()
+    }
+}
+
+impl PrinterWorker {
+    pub fn new(opener: Box<dyn Opener>, layout: LayoutConfig, model: String, kiosk: KioskConfig) -> Self {
+        let driver = drivers::printer::driver::PrinterDriver::new(
+            opener,
+            drivers::printer::driver::DriverConfig::default(),
+        );
+        PrinterWorker { driver, layout, model, kiosk, last: None }
+    }
+
+    /// Prints a session document; the answer is the event the session waits for.
+    pub fn print(&mut self, req: crate::session::RequestId, doc: &PrintDoc) -> crate::session::Event {
+        use crate::session::Event;
+        let ticket = ticket_doc(doc, &self.kiosk);
+        let outcome =
+            layout::encode(&ticket, self.layout).map_err(|_| DeviceErrorKind::BadData).and_then(|bytes| {
+                self.last = Some(bytes.clone());
+                self.driver.print(&bytes).map_err(|e| {
+                    log::warn!("printer: {e}");
+                    e.kind()
+                })
+            });
+        match outcome {
+            Ok(_) => Event::Printed { req },
+            Err(kind) => Event::PrintFailed { req, kind },
+        }
+    }
+
+    pub fn health(&mut self) -> PrinterHealth {
+        match self.driver.status() {
+            Ok((s, _)) => printer_health(s),
+            Err(e) => PrinterHealth::Unavailable(e.kind()),
+        }
+    }
+
+    /// The code-page test page (service screen); a line for the technician.
+    pub fn test_page(&mut self) -> String {
+        let page = TicketDoc::TestPage(layout::TestPage {
+            model: self.model.clone(),
+            candidates: vec![(CodePage::Pc866, 17), (CodePage::Pc866, 7), (CodePage::Wpc1251, 46)],
+        });
+        match layout::encode(&page, self.layout).map(|b| self.driver.print(&b)) {
+            Ok(Ok(_)) => "test page printed".to_owned(),
+            Ok(Err(e)) => format!("test page failed: {e}"),
+            Err(e) => format!("test page failed: {e}"),
+        }
+    }
+
+    /// The last ticket again, byte for byte (service screen); a line for the technician.
+    pub fn reprint_last(&mut self) -> String {
+        match &self.last {
+            None => "nothing printed since start".to_owned(),
+            Some(b) => match self.driver.print(b) {
+                Ok(_) => "last ticket reprinted".to_owned(),
+                Err(e) => format!("reprint failed: {e}"),
+            },
+        }
+    }
+}

@@ -223,3 +223,33 @@ pub fn connect(w: &KioskWindow, on: Rc<dyn Fn(Input)>) {
         });
     }
 }
+
+/// Every text the adapters hold, shown or not (privacy checks: after a session ends none of
+/// it may name the patient). Reads each string property and each row of each model.
+pub fn every_text(w: &KioskWindow) -> Vec<String> {
+    use slint::Model;
+    let mut out: Vec<SharedString> = Vec::new();
+    let app = w.global::<AppAdapter>();
+    out.extend([app.get_clinic(), app.get_clock(), app.get_screen()]);
+    let k = w.global::<KeypadAdapter>();
+    out.extend([k.get_title(), k.get_value(), k.get_placeholder(), k.get_error(), k.get_ok_hint()]);
+    let m = w.global::<MenuAdapter>();
+    out.extend([m.get_greeting(), m.get_offline_note()]);
+    let l = w.global::<ListAdapter>();
+    out.extend([l.get_title(), l.get_empty_text()]);
+    for r in l.get_items().iter() {
+        out.extend([r.title, r.subtitle, r.note]);
+    }
+    let sc = w.global::<ScheduleAdapter>();
+    out.extend([sc.get_title(), sc.get_empty_text()]);
+    out.extend(sc.get_days().iter().map(|d| d.label));
+    for sl in sc.get_slots().iter() {
+        out.extend([sl.time, sl.cabinet]);
+    }
+    let i = w.global::<InfoAdapter>();
+    out.extend([i.get_title(), i.get_big(), i.get_status()]);
+    out.extend([i.get_primary_text(), i.get_secondary_text(), i.get_tertiary_text()]);
+    out.extend(i.get_lines().iter());
+    out.extend(w.global::<ServiceAdapter>().get_lines().iter());
+    out.into_iter().map(|s| s.to_string()).filter(|s| !s.is_empty()).collect()
+}

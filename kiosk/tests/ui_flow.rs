@@ -1,56 +1,112 @@
-//! The screens driven headless by accessible label (Slint's testing backend): a patient types
-//! the policy number (first with a wrong check digit), the birth date, takes a walk-in ticket,
-//! finishes; afterwards no text anywhere on screen holds their data. The real session and
-//! bindings run against the in-memory stand-in clinic.
+//! Every patient flow driven headless through the real screens, found by accessible label
+//! (Slint's testing backend), against the kiosk's real peers on loopback: central in-process on
+//! SQLite with the demo seed, the virtual printer parsing ESC/POS over TCP, the virtual scanner
+//! on a pseudo-terminal read by the serial scanner driver ([`kiosk::modes::live::Rig`]). Time is
+//! the session's mocked clock; central's clock is fixed at Monday 2026-11-23 10:00 Moscow time.
+//!
+//! After each flow the test checks both sides: what the patient saw, and what central and the
+//! printer now hold (no ticket or booking lost or doubled).
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Mutex;
 
-use i_slint_backend_testing::ElementHandle;
+use i_slint_backend_testing::{ElementHandle, ElementRoot};
+use serde_json::{Value, json};
 use slint::ComponentHandle;
 
-use domain::Date;
-use kiosk::modes::demo::{Driver, EffectRunner};
-use kiosk::modes::standin::StandInClinic;
-use kiosk::session::{Effect, Event, Now, PrinterHealth, SessionConfig};
+use domain::{Date, DateTime};
+use kiosk::central::client::Endpoint;
+use kiosk::modes::demo::Driver;
+use kiosk::modes::live::{Rig, RigOptions};
+use kiosk::session::{Event, Now, SessionConfig};
 use kiosk::ui_bind::{self, Input};
 
-#[derive(Debug)]
-struct Clinic(StandInClinic);
+/// The translations are process-wide: one flow at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-impl EffectRunner for Clinic {
-    fn run(&mut self, effect: &Effect) -> Vec<Event> {
-        match effect {
-            Effect::Central { req, credentials, call } => {
-                vec![Event::Central { req: *req, result: self.0.answer(credentials, call) }]
-            }
-            Effect::Print { req, .. } => vec![Event::Printed { req: *req }],
-            Effect::CheckPrinter => vec![Event::Printer(PrinterHealth::Ready)],
-            _ => Vec::new(),
-        }
+fn monday_10am() -> DateTime {
+    DateTime::new(Date::from_ymd(2026, 11, 23).unwrap(), 10, 0, 180).unwrap()
+}
+
+struct Kiosk {
+    w: ui::KioskWindow,
+    d: Driver<Rig, std::io::Sink>,
+    inputs: Rc<RefCell<Vec<Input>>>,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
-struct Harness {
-    w: ui::KioskWindow,
-    d: Driver<Clinic, std::io::Sink>,
-    inputs: Rc<RefCell<Vec<Input>>>,
-}
+impl Kiosk {
+    fn start(name: &str) -> Kiosk {
+        i_slint_backend_testing::init_no_event_loop();
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("ui-flow-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let rig = Rig::start(&RigOptions::fixed(&dir, monday_10am())).expect("the rig starts");
+        let w = ui::KioskWindow::new().unwrap();
+        // The real portrait size: rows of a list outside the window are not laid out.
+        w.window().set_size(slint::PhysicalSize::new(1080, 1920));
+        let inputs = Rc::new(RefCell::new(Vec::new()));
+        {
+            let inputs = inputs.clone();
+            ui_bind::connect(&w, Rc::new(move |i| inputs.borrow_mut().push(i)));
+        }
+        let cfg = SessionConfig { registry_phone: "+7 495 000-00-00".into(), ..SessionConfig::default() };
+        let d = Driver::new(cfg, rig, std::io::sink(), Now { ms: 0, today: monday_10am().date });
+        let k = Kiosk { w, d, inputs, _dir: TempDir(dir) };
+        k.show();
+        k
+    }
 
-impl Harness {
     fn show(&self) {
         ui_bind::apply(&self.w, &kiosk::view::view(&self.d.session, self.d.now().ms), "ГП № 1", "10:00");
     }
 
+    fn feed(&mut self, ev: Event) {
+        self.d.feed(ev).unwrap();
+        self.show();
+    }
+
+    /// Demo patient `i` holds their policy to the scanner.
+    fn scan(&mut self, i: usize) {
+        let ev = self.d.runner.scan_patient(i);
+        self.feed(ev);
+    }
+
     fn labels(&self) -> Vec<String> {
-        self.w.root_element_labels()
+        self.w
+            .root_element()
+            .query_descendants()
+            .find_all()
+            .iter()
+            .filter(|e| e.is_valid())
+            .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    fn shows(&self, text: &str) -> bool {
+        self.labels().iter().any(|l| l.contains(text))
     }
 
     /// Presses the (enabled) element with this accessible label and lets the session react.
     fn press(&mut self, label: &str) {
         let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(&self.w, label).collect();
         assert!(!found.is_empty(), "no element labelled {label:?}; on screen: {:?}", self.labels());
-        let el = found.iter().find(|e| e.accessible_enabled() != Some(false)).unwrap_or(&found[0]);
+        // A button says it is enabled; a text with the same label says nothing.
+        let el = found
+            .iter()
+            .find(|e| e.accessible_enabled() == Some(true))
+            .or_else(|| found.iter().find(|e| e.accessible_enabled() != Some(false)))
+            .unwrap_or(&found[0]);
         el.invoke_accessible_default_action();
         let inputs: Vec<Input> = self.inputs.borrow_mut().drain(..).collect();
         for i in inputs {
@@ -69,129 +125,279 @@ impl Harness {
     fn enabled(&self, label: &str) -> Option<bool> {
         ElementHandle::find_by_accessible_label(&self.w, label).next().and_then(|e| e.accessible_enabled())
     }
-}
 
-trait Labels {
-    fn root_element_labels(&self) -> Vec<String>;
-}
+    fn screen(&self) -> &'static str {
+        self.d.session.screen_name()
+    }
 
-impl Labels for ui::KioskWindow {
-    fn root_element_labels(&self) -> Vec<String> {
-        use i_slint_backend_testing::ElementRoot;
-        self.root_element()
-            .query_descendants()
-            .find_all()
-            .iter()
-            .filter(|e| e.is_valid())
-            .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
-            .filter(|l| !l.is_empty())
-            .collect()
+    /// Types digits on the on-screen keypad.
+    fn type_digits(&mut self, digits: &str) {
+        for c in digits.chars() {
+            self.press(&c.to_string());
+        }
+    }
+
+    /// Lines of every complete receipt the virtual printer cut.
+    fn receipts(&self) -> Vec<Vec<String>> {
+        self.d.runner.receipts().into_iter().filter(|r| r.complete).map(|r| r.lines).collect()
+    }
+
+    fn central(&self, endpoint: Endpoint, method: &str, params: Value) -> Value {
+        self.d.runner.central_call(endpoint, method, params).expect("central answers")
+    }
+
+    /// Appointments central holds for demo patient `i`.
+    fn appointments_of(&self, i: usize) -> Vec<Value> {
+        let p = domain::demo::patient(i);
+        let r = self.central(
+            Endpoint::Booking,
+            "getAppointmentReceptionsByPatient",
+            json!({"omsNumber": p.enp.expose(), "birthDate": p.birth_date}),
+        );
+        r.as_array().cloned().unwrap_or_default()
+    }
+
+    fn waiting_in_queue(&self) -> i64 {
+        let r = self.central(Endpoint::Queue, "getQueueState", json!({"lpuId": 1}));
+        r["waiting"].as_i64().unwrap_or_else(|| panic!("queue state without `waiting`: {r}"))
+    }
+
+    /// Nothing on screen or in any adapter names demo patient `i` any more.
+    fn assert_forgotten(&self, i: usize) {
+        let p = domain::demo::patient(i);
+        let mut all = self.labels();
+        all.extend(ui_bind::every_text(&self.w));
+        let all = all.join("\n").to_lowercase();
+        let b = p.birth_date;
+        for secret in [
+            p.enp.expose(),
+            p.name.first.expose().to_lowercase(),
+            p.name
+                .middle
+                .as_ref()
+                .map(|m| m.expose().to_lowercase())
+                .unwrap_or_else(|| p.name.first.expose().to_lowercase()),
+            p.name.last.expose().to_lowercase(),
+            format!("{:02}.{:02}.{}", b.day(), b.month(), b.year()),
+        ] {
+            assert!(!all.contains(&secret), "{secret:?} still held by the UI:\n{all}");
+        }
+        assert!(self.d.session.holds_no_patient_data());
     }
 }
 
 #[test]
-fn a_patient_types_their_policy_takes_a_ticket_and_leaves_nothing_behind() {
-    i_slint_backend_testing::init_no_event_loop();
-    let today = Date::from_ymd(2026, 11, 23).unwrap();
-    let clinic = StandInClinic::new(today);
-    let anna = clinic.patients[0].clone();
-    let w = ui::KioskWindow::new().unwrap();
-    let inputs = Rc::new(RefCell::new(Vec::new()));
-    {
-        let inputs = inputs.clone();
-        ui_bind::connect(&w, Rc::new(move |i| inputs.borrow_mut().push(i)));
-    }
-    let cfg = SessionConfig { registry_phone: "+7 495 000-00-00".into(), ..SessionConfig::default() };
-    let d = Driver::new(cfg, Clinic(clinic), std::io::sink(), Now { ms: 0, today });
-    let mut h = Harness { w, d, inputs };
-    h.show();
+fn walk_in_by_scanned_policy_prints_the_ticket_and_forgets_the_patient() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("walkin");
+    assert!(k.shows("Приложите полис ОМС"));
+    k.scan(0);
+    assert_eq!(k.screen(), "menu");
+    let anna = domain::demo::patient(0);
+    let first = kiosk::view::title_case(anna.name.first.expose());
+    assert!(k.shows(&format!("Здравствуйте, {first}")), "{:?}", k.labels());
+    // Greeting by first name and patronymic, never the surname.
+    assert!(!k.labels().join(" ").to_lowercase().contains(&anna.name.last.expose().to_lowercase()));
 
-    h.press("Ввести номер полиса вручную");
-    // A wrong check digit: the number is refused on the spot, "Далее" stays disabled.
-    let mut wrong = anna.enp.expose().into_bytes();
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    assert_eq!(k.screen(), "ticket");
+    assert!(k.labels().iter().any(|l| l == "Д-001"), "the number is on screen: {:?}", k.labels());
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 1, "exactly one ticket printed");
+    assert!(receipts[0].iter().any(|l| l.contains("Д-001")), "{:?}", receipts[0]);
+    assert_eq!(k.waiting_in_queue(), 1, "central holds the ticket once");
+
+    k.press("Готово");
+    assert_eq!(k.screen(), "attract");
+    k.assert_forgotten(0);
+}
+
+#[test]
+fn manual_entry_refuses_a_wrong_check_digit_then_identifies() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("manual");
+    let p = domain::demo::patient(6);
+    k.press("Ввести номер полиса вручную");
+    let enp = p.enp.expose();
+    let mut wrong = enp.clone().into_bytes();
     wrong[15] = b'0' + (wrong[15] - b'0' + 1) % 10;
-    for c in &wrong {
-        h.press(&char::from(*c).to_string());
-    }
-    assert_eq!(h.enabled("Далее"), Some(false));
-    assert!(h.labels().iter().any(|l| l.contains("ошибка")), "{:?}", h.labels());
-    h.press("Стереть");
-    h.press(&char::from(anna.enp.expose().as_bytes()[15]).to_string());
-    assert_eq!(h.enabled("Далее"), Some(true));
-    h.press("Далее");
-    let b = anna.birth_date.expose();
-    for c in format!("{:02}{:02}{:04}", b.day(), b.month(), b.year()).chars() {
-        h.press(&c.to_string());
-    }
-    h.press("Далее");
-    assert_eq!(h.d.session.screen_name(), "menu");
-    assert!(h.labels().iter().any(|l| l.starts_with("Здравствуйте, Анна")), "{:?}", h.labels());
-
-    h.press("Талон к дежурному врачу");
-    h.press("Получить талон");
-    assert!(h.labels().iter().any(|l| l == "Д-001"), "the number is on screen: {:?}", h.labels());
-    h.press("Готово");
-    assert_eq!(h.d.session.screen_name(), "attract");
-
-    // Nothing on screen holds the patient: no name, no number, no birth date in any label.
-    let labels = h.labels().join("\n");
-    for secret in [
-        anna.enp.expose(),
-        anna.name.first.expose().to_owned(),
-        "Анна".into(),
-        anna.name.last.expose().to_owned(),
-        b.year().to_string(),
-    ] {
-        assert!(!labels.contains(&secret), "{secret} still on screen:\n{labels}");
-    }
-    // Nor in the adapters of the screens now hidden.
-    assert_eq!(h.w.global::<ui::MenuAdapter>().get_greeting(), "");
-    assert_eq!(h.w.global::<ui::KeypadAdapter>().get_value(), "");
-    assert_eq!(h.w.global::<ui::InfoAdapter>().get_big(), "");
-    assert_eq!(slint::Model::row_count(&h.w.global::<ui::InfoAdapter>().get_lines()), 0);
+    k.type_digits(std::str::from_utf8(&wrong).unwrap());
+    assert_eq!(k.enabled("Далее"), Some(false), "a number failing the check digit cannot go on");
+    assert!(k.shows("ошибка"), "{:?}", k.labels());
+    k.press("Стереть");
+    k.type_digits(&enp[15..]);
+    assert_eq!(k.enabled("Далее"), Some(true));
+    k.press("Далее");
+    let b = p.birth_date;
+    k.type_digits(&format!("{:02}{:02}{:04}", b.day(), b.month(), b.year()));
+    k.press("Далее");
+    assert_eq!(k.screen(), "menu", "{:?}", k.labels());
+    k.press("Завершить");
+    assert_eq!(k.screen(), "attract");
+    k.assert_forgotten(6);
 }
 
 #[test]
-fn booking_and_cancelling_by_label() {
-    i_slint_backend_testing::init_no_event_loop();
-    let today = Date::from_ymd(2026, 11, 23).unwrap();
-    let clinic = StandInClinic::new(today);
-    let ivan = clinic.patients[1].clone();
-    let w = ui::KioskWindow::new().unwrap();
-    let inputs = Rc::new(RefCell::new(Vec::new()));
-    {
-        let inputs = inputs.clone();
-        ui_bind::connect(&w, Rc::new(move |i| inputs.borrow_mut().push(i)));
-    }
-    // The real portrait size: rows of a list outside the window are not laid out.
-    w.window().set_size(slint::PhysicalSize::new(1080, 1920));
-    let d = Driver::new(SessionConfig::default(), Clinic(clinic), std::io::sink(), Now { ms: 0, today });
-    let mut h = Harness { w, d, inputs };
-    h.d.feed(Event::CardRead(ivan.policy(domain::PolicySource::Barcode02))).unwrap();
-    h.show();
-    // English, to prove the switch reaches every label.
-    h.press("English");
-    h.press("Book a doctor");
+fn book_reprint_reschedule_and_cancel_in_english() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("booking");
+    k.scan(1);
+    k.press("English");
+    assert_eq!(k.appointments_of(1).len(), 0);
+    k.press("Book a doctor");
     // A referral-only speciality is refused with a plain sentence and a way back.
-    h.press("Кардиолог");
-    assert!(h.labels().iter().any(|l| l.contains("referral")), "{:?}", h.labels());
-    h.press("OK");
-    h.press("Терапевт");
-    h.press("Иванова Мария Петровна");
-    let slot = h.d.session.screen.clone();
-    assert!(matches!(slot, kiosk::session::Screen::Schedule { .. }));
-    h.press("09:40 room 214");
-    h.press("Book");
-    assert_eq!(h.d.session.screen_name(), "booked");
-    assert!(h.labels().iter().any(|l| l == "09:40"), "{:?}", h.labels());
-    h.press("← Back");
-    h.press("My appointments: move, cancel, print");
-    let first = h.labels().into_iter().find(|l| l.contains("09:40")).expect("the appointment is listed");
-    h.press(&first);
-    h.press("Cancel it");
-    h.press("Yes, cancel");
-    assert_eq!(h.d.session.screen_name(), "cancelled");
-    h.press("Finish");
-    assert_eq!(h.d.session.screen_name(), "attract");
-    assert!(h.labels().iter().any(|l| l == "Приложите полис ОМС"), "back in Russian for the next patient");
+    k.press("Кардиолог");
+    assert!(k.shows("referral"), "{:?}", k.labels());
+    k.press("OK");
+    k.press("Терапевт");
+    k.press("Иванова Мария Петровна");
+    assert_eq!(k.screen(), "schedule");
+    k.press("Tue 24.11");
+    k.press("10:00 room 214");
+    k.press("Book");
+    assert_eq!(k.screen(), "booked");
+    assert!(k.shows("10:00"), "{:?}", k.labels());
+    let booked = k.appointments_of(1);
+    assert_eq!(booked.len(), 1, "central holds one appointment: {booked:?}");
+    assert_eq!(k.receipts().len(), 1);
+
+    // Reprint: the same appointment on paper again, nothing new at central.
+    k.press("Print again");
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[0], receipts[1], "the reprint is the same ticket");
+    assert_eq!(k.appointments_of(1).len(), 1);
+
+    // Reschedule to 11:00 the same day: still one appointment, now at 11:00.
+    k.press("← Back");
+    k.press("My appointments: move, cancel, print");
+    let row = k.labels().into_iter().find(|l| l.contains("10:00 —")).expect("the appointment is listed");
+    k.press(&row);
+    k.press("Reschedule");
+    k.press("Иванова Мария Петровна");
+    assert_eq!(k.screen(), "schedule");
+    k.press("Tue 24.11");
+    k.press("11:00 room 214");
+    k.press("Book");
+    assert_eq!(k.screen(), "booked", "{:?}", k.labels());
+    assert!(k.shows("Appointment moved"), "{:?}", k.labels());
+    let moved = k.appointments_of(1);
+    assert_eq!(moved.len(), 1, "moved, not doubled: {moved:?}");
+    assert!(moved[0].to_string().contains("11:00"), "{moved:?}");
+
+    // Cancel with confirmation.
+    k.press("← Back");
+    k.press("My appointments: move, cancel, print");
+    let row =
+        k.labels().into_iter().find(|l| l.contains("11:00 —")).expect("the moved appointment is listed");
+    k.press(&row);
+    k.press("Cancel it");
+    assert_eq!(k.screen(), "confirm-cancel");
+    k.press("Yes, cancel");
+    assert_eq!(k.screen(), "cancelled");
+    assert_eq!(k.appointments_of(1).len(), 0, "central no longer holds it");
+    k.press("Done");
+    assert_eq!(k.screen(), "attract", "done ends the visit");
+    assert!(k.shows("Приложите полис ОМС"), "back in Russian for the next patient");
+    k.assert_forgotten(1);
+}
+
+#[test]
+fn booking_with_a_referral() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("referral");
+    // Demo patient 2 holds a referral to a cardiologist.
+    k.scan(2);
+    k.press("Мои направления");
+    assert_eq!(k.screen(), "referrals");
+    k.press("Кардиолог");
+    assert_eq!(k.screen(), "doctors", "{:?}", k.labels());
+    k.press("Соколов Дмитрий Андреевич");
+    k.press("вт 24.11");
+    let slot = k.labels().into_iter().find(|l| l.ends_with("кабинет 402")).expect("a free slot");
+    k.press(&slot);
+    k.press("Записаться");
+    assert_eq!(k.screen(), "booked", "{:?}", k.labels());
+    let booked = k.appointments_of(2);
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    assert!(booked[0].to_string().contains("Кардиолог"), "{booked:?}");
+    assert_eq!(k.receipts().len(), 1);
+    // The referral is used: it now says so.
+    k.press("← Назад");
+    k.press("Мои направления");
+    assert!(k.shows("уже есть запись"), "{:?}", k.labels());
+}
+
+#[test]
+fn central_down_gives_an_offline_ticket_that_reaches_central_later() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("offline");
+    k.d.runner.stop_central();
+    k.scan(3);
+    assert_eq!(k.screen(), "menu");
+    assert!(k.shows("Нет связи с регистратурой"), "{:?}", k.labels());
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    assert_eq!(k.screen(), "ticket");
+    let number = match &k.d.session.screen {
+        kiosk::session::Screen::TicketIssued { ticket, .. } => {
+            assert!(ticket.offline);
+            ticket.number.to_string()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(k.labels().contains(&number), "the offline number is on screen: {:?}", k.labels());
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 1);
+    assert!(receipts[0].iter().any(|l| l.contains(&number)), "{:?}", receipts[0]);
+    k.press("Готово");
+    k.assert_forgotten(3);
+
+    // Central returns: the journaled ticket joins its queue once, even if sent twice.
+    k.d.runner.start_central_again().unwrap();
+    let r = k.d.runner.sync().unwrap();
+    assert_eq!((r.confirmed, r.still_pending), (1, 0), "{r:?}");
+    assert_eq!(k.d.runner.sync().unwrap().confirmed, 0, "nothing left to send");
+    assert_eq!(k.waiting_in_queue(), 1);
+}
+
+#[test]
+fn printer_out_of_paper_keeps_the_number_on_screen_and_reprints_later() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("paper");
+    k.d.runner.printer(|p| p.paper = drivers::sim::printer::PaperLevel::Out);
+    k.scan(4);
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    assert_eq!(k.screen(), "ticket");
+    assert!(k.labels().iter().any(|l| l == "Д-001"), "the number stays on screen: {:?}", k.labels());
+    assert!(k.shows("запомните") || k.shows("Запомните"), "{:?}", k.labels());
+    assert!(k.receipts().is_empty(), "nothing came out");
+    assert_eq!(k.waiting_in_queue(), 1, "the ticket itself is not lost");
+
+    k.d.runner.printer(|p| p.paper = drivers::sim::printer::PaperLevel::Ok);
+    k.press("Напечатать ещё раз");
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 1, "printed once the roll is back");
+    assert!(receipts[0].iter().any(|l| l.contains("Д-001")));
+    assert_eq!(k.waiting_in_queue(), 1, "a reprint is not a second ticket");
+}
+
+#[test]
+fn idle_timeout_wipes_every_text() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("idle");
+    k.scan(5);
+    k.press("Записаться к врачу");
+    k.press("Терапевт");
+    k.press("Иванова Мария Петровна");
+    assert_eq!(k.screen(), "schedule");
+    k.d.wait(45_000).unwrap();
+    k.show();
+    assert!(k.shows("Вы ещё здесь?"), "the warning comes first: {:?}", k.labels());
+    k.d.wait(15_000).unwrap();
+    k.show();
+    assert_eq!(k.screen(), "attract");
+    k.assert_forgotten(5);
 }

@@ -166,6 +166,40 @@ impl CentralRuntime {
     }
 }
 
+impl CentralRuntime {
+    /// The service screen's central check: reachability, round trip, offline backlog.
+    pub async fn ping_line(&self) -> String {
+        let t = std::time::Instant::now();
+        match self
+            .client
+            .call::<_, serde_json::Value>(
+                super::client::Endpoint::Queue,
+                "getQueueState",
+                &serde_json::json!({"lpuId": self.lpu.0}),
+            )
+            .await
+        {
+            Ok(_) => format!(
+                "central OK, {} ms; offline tickets pending: {}",
+                t.elapsed().as_millis(),
+                self.pending_offline()
+            ),
+            Err(e) => format!("central: {e}"),
+        }
+    }
+
+    /// The service screen's "send offline tickets now".
+    pub async fn sync_line(&self) -> String {
+        match self.sync().await {
+            Ok(r) => format!(
+                "sync: {} confirmed, {} rejected, {} pending",
+                r.confirmed, r.rejected, r.still_pending
+            ),
+            Err(e) => format!("sync: {e}"),
+        }
+    }
+}
+
 /// A session call for the runtime's task.
 #[derive(Debug, Clone)]
 pub struct Job {

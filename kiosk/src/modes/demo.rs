@@ -2,29 +2,17 @@
 //!
 //! It drives the real state machine with the same events the UI and devices produce, against
 //! whatever [`EffectRunner`] it is given, and fails loudly if a flow does not end where it
-//! should. It is both the demo for machines without a display and the smoke test. Central is
-//! the in-memory stand-in; printing is real: ticket layouts through the printer driver to the
-//! virtual printer over loopback TCP, one PNG per ticket.
+//! should. It is both the demo for machines without a display and the smoke test. The demo
+//! runs against [`super::live::Rig`]: central in-process on SQLite, the virtual printer writing
+//! one PNG per ticket, the virtual scanner on a pseudo-terminal.
 
 use std::io::Write;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use domain::{Date, DeviceErrorKind, KioskId, LpuId, PolicySource};
-use drivers::link::TcpOpener;
-use drivers::printer::codepage::{CodePage, Family};
-use drivers::printer::driver::{DriverConfig, PrinterDriver};
-use drivers::printer::layout::{self, LayoutConfig, Paper, TextMode};
-use drivers::sim::printer::{SimState, Spool, serve_tcp};
-
-use crate::config::KioskConfig;
 use crate::session::{
-    Action, Effect, Event, Lang, Loadable, Now, PrintState, PrinterHealth, Screen, Session, SessionConfig,
-    update,
+    Action, Effect, Event, Lang, Loadable, Now, PrintState, Screen, Session, SessionConfig, update,
 };
 
-use super::standin::StandInClinic;
+use super::live::{Rig, RigOptions};
 
 /// Something that carries out the session's effects and answers with events.
 pub trait EffectRunner {
@@ -35,122 +23,55 @@ pub trait EffectRunner {
     }
 }
 
-/// The demo's devices: the stand-in clinic and a printer driver talking to the virtual printer.
-#[derive(Debug)]
-pub struct DemoRunner {
-    pub clinic: StandInClinic,
-    printer: PrinterDriver,
-    layout: LayoutConfig,
-    kiosk: KioskConfig,
-    pub spool: Arc<Spool>,
-    /// Receipts already echoed to the demo output.
-    shown: usize,
-}
-
-impl DemoRunner {
-    /// Starts the virtual printer on a loopback port; tickets go to `tickets_dir` as PNG.
-    pub fn start(today: Date, tickets_dir: Option<&Path>) -> std::io::Result<DemoRunner> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let address = listener.local_addr()?.to_string();
-        let spool = Arc::new(Spool::new(tickets_dir.map(Path::to_path_buf))?);
-        let state = Arc::new(Mutex::new(SimState::default()));
-        {
-            let spool = spool.clone();
-            std::thread::spawn(move || serve_tcp(listener, Family::Epson, 576, state, spool));
-        }
-        let printer = PrinterDriver::new(
-            Box::new(TcpOpener { address, connect_timeout: Duration::from_secs(2) }),
-            DriverConfig::default(),
-        );
-        Ok(DemoRunner {
-            clinic: StandInClinic::new(today),
-            printer,
-            layout: LayoutConfig {
-                paper: Paper::Mm80,
-                text: TextMode::CodePage { page: CodePage::Pc866, number: 17 },
-            },
-            kiosk: demo_kiosk(),
-            spool,
-            shown: 0,
-        })
-    }
-
-    /// Text of receipts printed since the last call (waits briefly for the last cut to land).
-    fn new_receipts(&mut self) -> Vec<Vec<String>> {
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        loop {
-            let all = self.spool.receipts();
-            if all.len() > self.shown || std::time::Instant::now() >= deadline {
-                let new = all[self.shown..].iter().map(|r| r.lines.clone()).collect();
-                self.shown = all.len();
-                return new;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl EffectRunner for DemoRunner {
-    fn run(&mut self, effect: &Effect) -> Vec<Event> {
-        match effect {
-            Effect::Central { req, credentials, call } => {
-                vec![Event::Central { req: *req, result: self.clinic.answer(credentials, call) }]
-            }
-            Effect::Print { req, doc, .. } => {
-                let ticket = crate::printing::ticket_doc(doc, &self.kiosk);
-                let outcome = layout::encode(&ticket, self.layout)
-                    .map_err(|_| DeviceErrorKind::BadData)
-                    .and_then(|bytes| self.printer.print(&bytes).map_err(|e| e.kind()));
-                match outcome {
-                    Ok(_) => vec![Event::Printed { req: *req }],
-                    Err(kind) => vec![Event::PrintFailed { req: *req, kind }],
-                }
-            }
-            Effect::CheckPrinter => match self.printer.status() {
-                Ok((s, _)) => vec![Event::Printer(crate::printing::printer_health(s))],
-                Err(e) => vec![Event::Printer(PrinterHealth::Unavailable(e.kind()))],
-            },
-            Effect::Service(cmd) => vec![Event::ServiceReport(format!("{cmd:?}: done"))],
-            Effect::SessionEnded => Vec::new(),
-        }
-    }
-
-    fn printed_since_last(&mut self) -> Vec<Vec<String>> {
-        self.new_receipts()
-    }
-}
-
-/// The demo kiosk's identity.
-pub fn demo_kiosk() -> KioskConfig {
-    KioskConfig {
-        id: KioskId(2),
-        lpu: LpuId(1),
-        clinic_name: "Городская поликлиника № 1".into(),
-        registry_phone: "+7 495 000-00-00".into(),
-    }
-}
+/// Told about every new screen (the headless demo's screenshots).
+pub type ScreenHook = Box<dyn FnMut(&Session, Now)>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("the scripted session stopped on screen `{got}` where `{want}` was expected ({step})")]
     WrongScreen { step: &'static str, want: &'static str, got: &'static str },
+    #[error("`{name}` is not listed on screen `{screen}`")]
+    NotListed { name: &'static str, screen: &'static str },
     #[error("demo output or virtual printer: {0}")]
     Output(#[from] std::io::Error),
+    #[error("demo peers: {0}")]
+    Rig(#[from] super::live::RigError),
 }
 
 /// Runs a session: feeds events, carries out effects, writes each new screen to `out`.
-#[derive(Debug)]
 pub struct Driver<R, W> {
     pub session: Session,
     pub runner: R,
     out: W,
     now: Now,
     last_shown: String,
+    on_screen: Option<ScreenHook>,
+}
+
+impl<R: std::fmt::Debug, W> std::fmt::Debug for Driver<R, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("session", &self.session)
+            .field("runner", &self.runner)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: EffectRunner, W: Write> Driver<R, W> {
     pub fn new(cfg: SessionConfig, runner: R, out: W, now: Now) -> Self {
-        Driver { session: Session::new(cfg, now), runner, out, now, last_shown: String::new() }
+        Driver {
+            session: Session::new(cfg, now),
+            runner,
+            out,
+            now,
+            last_shown: String::new(),
+            on_screen: None,
+        }
+    }
+
+    /// Calls `hook` on every screen that differs from the last one.
+    pub fn on_screen(&mut self, hook: ScreenHook) {
+        self.on_screen = Some(hook);
     }
 
     /// Feeds one event and everything its effects cause, until the session is quiet.
@@ -183,6 +104,19 @@ impl<R: EffectRunner, W: Write> Driver<R, W> {
         Ok(())
     }
 
+    /// Taps the row of the speciality, doctor or referral list whose title is `name`.
+    pub fn choose_named(&mut self, name: &'static str) -> Result<(), DemoError> {
+        let names: Vec<String> = match &self.session.screen {
+            Screen::Specialities { list: Loadable::Ready(l) } => l.iter().map(|s| s.name.clone()).collect(),
+            Screen::Doctors { list: Loadable::Ready(l), .. } => l.iter().map(|d| d.name.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let Some(i) = names.iter().position(|n| n == name) else {
+            return Err(DemoError::NotListed { name, screen: self.session.screen_name() });
+        };
+        Ok(self.tap(Action::Choose(i))?)
+    }
+
     pub fn tap(&mut self, a: Action) -> std::io::Result<()> {
         self.feed(Event::Tap(a))
     }
@@ -198,6 +132,9 @@ impl<R: EffectRunner, W: Write> Driver<R, W> {
         if text != self.last_shown {
             writeln!(self.out, "{text}")?;
             self.last_shown = text;
+            if let Some(hook) = self.on_screen.as_mut() {
+                hook(&self.session, self.now);
+            }
         }
         Ok(())
     }
@@ -282,22 +219,23 @@ fn print_state(p: &PrintState) -> &'static str {
     }
 }
 
-/// The scripted walk-in and booking, tickets printed to PNG files in `tickets_dir`. Returns the
-/// driver so callers can inspect what happened.
+/// The scripted walk-in and booking against the live rig in `opts.dir`; tickets go to
+/// `opts.tickets`. Returns the driver so callers can inspect what happened.
 pub fn run_headless<W: Write>(
     out: W,
-    today: Date,
-    tickets_dir: Option<&Path>,
-) -> Result<Driver<DemoRunner, W>, DemoError> {
-    let runner = DemoRunner::start(today, tickets_dir)?;
-    let anna = runner.clinic.patients[0].clone();
-    let ivan = runner.clinic.patients[1].clone();
-    let cfg = SessionConfig { registry_phone: demo_kiosk().registry_phone, ..SessionConfig::default() };
-    let mut d = Driver::new(cfg, runner, out, Now { ms: 0, today });
+    opts: &RigOptions,
+    on_screen: Option<ScreenHook>,
+) -> Result<Driver<Rig, W>, DemoError> {
+    let rig = Rig::start(opts)?;
+    let today = (opts.clock)().date;
+    let cfg = SessionConfig { registry_phone: rig.kiosk.registry_phone.clone(), ..SessionConfig::default() };
+    let mut d = Driver::new(cfg, rig, out, Now { ms: 0, today });
+    d.on_screen = on_screen;
     d.show()?;
 
     writeln!(d.out, "\n== 1. Walk-in: a barcode policy is scanned, a duty-doctor ticket is printed")?;
-    d.feed(Event::CardRead(anna.policy(PolicySource::Barcode02)))?;
+    let scan = d.runner.scan_patient(0);
+    d.feed(scan)?;
     d.expect("card read", "menu")?;
     d.tap(Action::WalkIn)?;
     d.tap(Action::Confirm)?;
@@ -306,20 +244,22 @@ pub fn run_headless<W: Write>(
     d.expect("walk-in done", "attract")?;
 
     writeln!(d.out, "\n== 2. Booking: the policy number is typed, a therapist is booked")?;
+    let ivan = domain::demo::patient(1);
     d.tap(Action::ManualEntry)?;
     for c in ivan.enp.expose().bytes() {
         d.tap(Action::Digit(c - b'0'))?;
     }
     d.tap(Action::Next)?;
-    let b = ivan.birth_date.expose();
+    let b = ivan.birth_date;
     for c in format!("{:02}{:02}{:04}", b.day(), b.month(), b.year()).bytes() {
         d.tap(Action::Digit(c - b'0'))?;
     }
     d.tap(Action::Next)?;
     d.expect("manual entry", "menu")?;
     d.tap(Action::Book)?;
+    d.choose_named("Терапевт")?;
     d.tap(Action::Choose(0))?;
-    d.tap(Action::Choose(0))?;
+    // Tomorrow: today's slots may all be past, whenever the demo runs.
     d.tap(Action::ChooseDay(1))?;
     d.tap(Action::ChooseSlot(2))?;
     d.expect("slot chosen", "confirm-booking")?;
@@ -350,23 +290,28 @@ mod tests {
     fn headless_demo_runs_both_flows_and_leaves_nothing_behind() {
         let mut out = Vec::new();
         let dir = std::env::temp_dir().join(format!("infomat-demo-{}", std::process::id()));
-        let d = run_headless(&mut out, Date::from_ymd(2026, 11, 23).unwrap(), Some(&dir)).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let at = domain::DateTime::new(domain::Date::from_ymd(2026, 11, 23).unwrap(), 10, 0, 180).unwrap();
+        let mut opts = RigOptions::fixed(&dir.join("rig"), at);
+        opts.tickets = Some(dir.join("tickets"));
+        let d = run_headless(&mut out, &opts, None).unwrap();
         let (session, runner) = (d.session, d.runner);
         let text = String::from_utf8(out).unwrap();
         assert!(session.holds_no_patient_data());
-        let receipts = runner.spool.receipts();
+        let receipts = runner.receipts();
         assert_eq!(receipts.len(), 2, "one walk-in ticket, one appointment ticket:\n{text}");
         assert!(receipts.iter().all(|r| r.complete));
-        assert!(dir.join("ticket-0001.png").exists() && dir.join("ticket-0002.png").exists());
+        assert!(dir.join("tickets/ticket-0001.png").exists() && dir.join("tickets/ticket-0002.png").exists());
         assert!(text.contains("    | Д-001"), "{text}");
         assert!(text.contains("    | [QR INFOMAT:A:"), "{text}");
         assert!(text.contains("[cancelled]"), "{text}");
         assert!(text.contains("(idle warning shown)"), "{text}");
         // Nothing personal in clear, apart from surname + initials on the appointment ticket.
-        for p in &runner.clinic.patients {
+        for p in domain::demo::patients() {
             assert!(!text.contains(&p.enp.expose()), "clear ENP in demo output");
             assert!(!text.contains(p.name.first.expose()), "clear first name in demo output");
             assert!(!text.contains(p.name.last.expose()), "clear surname in demo output");
         }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

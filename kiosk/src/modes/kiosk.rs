@@ -11,18 +11,18 @@ use std::time::{Duration, Instant};
 
 use slint::ComponentHandle;
 
-use domain::{Date, KioskId, LpuId, Policy};
+use domain::Policy;
 use drivers::card::framing::Scan;
 use drivers::card::scanner::{Scanner, ScannerEvent};
 use drivers::link::Opener;
-use drivers::printer::driver::{DriverConfig, PrinterDriver};
-use drivers::printer::layout::{self, LayoutConfig, TestPage, TicketDoc};
+use drivers::printer::layout::LayoutConfig;
 
 use crate::central::client::Client;
 use crate::central::executor::{CentralRuntime, Job};
 use crate::config::{CentralConfig, KioskConfig};
+use crate::printing::PrinterWorker;
 use crate::session::{
-    Effect, Event, Now, PrinterHealth, ReadFailure, ServiceCommand, Session, SessionConfig, update,
+    Effect, Event, Now, PrintDoc, ReadFailure, ServiceCommand, Session, SessionConfig, update,
 };
 use crate::ui_bind::{self, Input};
 
@@ -66,7 +66,7 @@ pub fn scan_event(scan: Scan) -> Event {
 }
 
 enum PrinterJob {
-    Print { req: crate::session::RequestId, doc: Box<TicketDoc> },
+    Print { req: crate::session::RequestId, doc: Box<PrintDoc> },
     Check,
     TestPage,
     ReprintLast,
@@ -74,70 +74,21 @@ enum PrinterJob {
 
 /// The printer on its own thread (the driver is blocking).
 fn printer_thread(
-    opener: Box<dyn Opener>,
-    layout: LayoutConfig,
-    model: String,
+    mut worker: PrinterWorker,
     events: std_mpsc::Sender<Event>,
 ) -> std_mpsc::Sender<PrinterJob> {
     let (tx, rx) = std_mpsc::channel::<PrinterJob>();
     std::thread::Builder::new()
         .name("printer".into())
         .spawn(move || {
-            let mut driver = PrinterDriver::new(opener, DriverConfig::default());
-            // Kept in memory only, for the technician's "reprint last ticket".
-            let mut last: Option<Vec<u8>> = None;
             for job in rx {
-                match job {
-                    PrinterJob::Print { req, doc } => {
-                        let outcome = layout::encode(&doc, layout)
-                            .map_err(|_| domain::DeviceErrorKind::BadData)
-                            .and_then(|bytes| {
-                                last = Some(bytes.clone());
-                                driver.print(&bytes).map_err(|e| {
-                                    log::warn!("printer: {e}");
-                                    e.kind()
-                                })
-                            });
-                        let ev = match outcome {
-                            Ok(_) => Event::Printed { req },
-                            Err(kind) => Event::PrintFailed { req, kind },
-                        };
-                        let _ = events.send(ev);
-                    }
-                    PrinterJob::Check => {
-                        let health = match driver.status() {
-                            Ok((s, _)) => crate::printing::printer_health(s),
-                            Err(e) => PrinterHealth::Unavailable(e.kind()),
-                        };
-                        let _ = events.send(Event::Printer(health));
-                    }
-                    PrinterJob::TestPage => {
-                        let page = TicketDoc::TestPage(TestPage {
-                            model: model.clone(),
-                            candidates: vec![
-                                (drivers::printer::codepage::CodePage::Pc866, 17),
-                                (drivers::printer::codepage::CodePage::Pc866, 7),
-                                (drivers::printer::codepage::CodePage::Wpc1251, 46),
-                            ],
-                        });
-                        let line = match layout::encode(&page, layout).map(|b| driver.print(&b)) {
-                            Ok(Ok(_)) => "test page printed".to_owned(),
-                            Ok(Err(e)) => format!("test page failed: {e}"),
-                            Err(e) => format!("test page failed: {e}"),
-                        };
-                        let _ = events.send(Event::ServiceReport(line));
-                    }
-                    PrinterJob::ReprintLast => {
-                        let line = match &last {
-                            None => "nothing printed since start".to_owned(),
-                            Some(b) => match driver.print(b) {
-                                Ok(_) => "last ticket reprinted".to_owned(),
-                                Err(e) => format!("reprint failed: {e}"),
-                            },
-                        };
-                        let _ = events.send(Event::ServiceReport(line));
-                    }
-                }
+                let ev = match job {
+                    PrinterJob::Print { req, doc } => worker.print(req, &doc),
+                    PrinterJob::Check => Event::Printer(worker.health()),
+                    PrinterJob::TestPage => Event::ServiceReport(worker.test_page()),
+                    PrinterJob::ReprintLast => Event::ServiceReport(worker.reprint_last()),
+                };
+                let _ = events.send(ev);
             }
         })
         .expect("spawning the printer thread");
@@ -256,7 +207,10 @@ pub fn run(setup: Setup) -> Result<(), String> {
             }
         });
     }
-    let printer = printer_thread(setup.printer, setup.layout, setup.printer_model, events_tx.clone());
+    let printer = printer_thread(
+        PrinterWorker::new(setup.printer, setup.layout, setup.printer_model, setup.kiosk.clone()),
+        events_tx.clone(),
+    );
     if let Some((opener, gap)) = setup.scanner {
         scanner_thread(opener, gap, events_tx.clone(), health.clone());
     }
@@ -272,8 +226,8 @@ pub fn run(setup: Setup) -> Result<(), String> {
 
     // Carries out effects; runs on the UI thread, never blocks.
     let run_effects = {
-        let (jobs, printer, central, rt_handle, kiosk) =
-            (jobs.clone(), printer.clone(), central.clone(), rt.handle().clone(), kiosk.clone());
+        let (jobs, printer, central, rt_handle) =
+            (jobs.clone(), printer.clone(), central.clone(), rt.handle().clone());
         let events_tx = events_tx.clone();
         move |fx: Vec<Effect>| {
             for e in fx {
@@ -287,10 +241,7 @@ pub fn run(setup: Setup) -> Result<(), String> {
                         }
                     }
                     Effect::Print { req, doc, .. } => {
-                        let _ = printer.send(PrinterJob::Print {
-                            req,
-                            doc: Box::new(crate::printing::ticket_doc(&doc, &kiosk)),
-                        });
+                        let _ = printer.send(PrinterJob::Print { req, doc: Box::new(doc) });
                     }
                     Effect::CheckPrinter => {
                         let _ = printer.send(PrinterJob::Check);
@@ -306,37 +257,13 @@ pub fn run(setup: Setup) -> Result<(), String> {
                             let _ = printer.send(PrinterJob::Check);
                             let (central, tx) = (central.clone(), events_tx.clone());
                             rt_handle.spawn(async move {
-                                let t = Instant::now();
-                                let line = match central
-                                    .client
-                                    .call::<_, serde_json::Value>(
-                                        crate::central::client::Endpoint::Queue,
-                                        "getQueueState",
-                                        &serde_json::json!({"lpuId": 1}),
-                                    )
-                                    .await
-                                {
-                                    Ok(_) => format!(
-                                        "central OK, {} ms; offline tickets pending: {}",
-                                        t.elapsed().as_millis(),
-                                        central.pending_offline()
-                                    ),
-                                    Err(e) => format!("central: {e}"),
-                                };
-                                let _ = tx.send(Event::ServiceReport(line));
+                                let _ = tx.send(Event::ServiceReport(central.ping_line().await));
                             });
                         }
                         ServiceCommand::SyncJournal => {
                             let (central, tx) = (central.clone(), events_tx.clone());
                             rt_handle.spawn(async move {
-                                let line = match central.sync().await {
-                                    Ok(r) => format!(
-                                        "sync: {} confirmed, {} rejected, {} pending",
-                                        r.confirmed, r.rejected, r.still_pending
-                                    ),
-                                    Err(e) => format!("sync: {e}"),
-                                };
-                                let _ = tx.send(Event::ServiceReport(line));
+                                let _ = tx.send(Event::ServiceReport(central.sync_line().await));
                             });
                         }
                         ServiceCommand::Restart => {
@@ -442,62 +369,31 @@ pub fn run(setup: Setup) -> Result<(), String> {
 
 /// The demo's world: central on SQLite in `dir`, the virtual printer writing PNGs to
 /// `tickets`, a virtual scanner on a pseudo-terminal. Returns the setup and what must stay
-/// alive while the window runs.
+/// alive while the window runs (central's runtime and the server).
 pub fn demo_setup(
     dir: &std::path::Path,
     tickets: &std::path::Path,
-) -> Result<(Setup, tokio::runtime::Runtime), String> {
+) -> Result<(Setup, tokio::runtime::Runtime, central::embedded::Embedded), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let today: Date = common::clock::now_at_offset(180).date;
-    let db = dir.join("central.sqlite").display().to_string();
-    let addr = rt.block_on(async {
-        let store = central::store::Store::open(&db).await.map_err(|e| e.to_string())?;
-        central::seed::seed(&store, today).await.map_err(|e| e.to_string())?;
-        let mut tokens = std::collections::HashMap::new();
-        tokens.insert("demo".to_owned(), 2);
-        let state = Arc::new(central::app::AppState::new(
-            store,
-            tokens,
-            Arc::new(|| common::clock::now_at_offset(180)),
-        ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        tokio::spawn(central::app::serve(listener, state, std::future::pending()));
-        Ok::<_, String>(addr)
-    })?;
-    // The virtual printer.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let printer_addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
-    let spool =
-        Arc::new(drivers::sim::printer::Spool::new(Some(tickets.to_path_buf())).map_err(|e| e.to_string())?);
-    let state = Arc::new(Mutex::new(drivers::sim::printer::SimState::default()));
-    std::thread::spawn(move || {
-        drivers::sim::printer::serve_tcp(
-            listener,
-            drivers::printer::codepage::Family::Epson,
-            576,
-            state,
-            spool,
-        )
-    });
+    let opts = super::live::RigOptions {
+        dir: dir.to_path_buf(),
+        tickets: Some(tickets.to_path_buf()),
+        clock: Arc::new(|| common::clock::now_at_offset(central::seed::OFFSET)),
+        ident_per_minute: 10,
+    };
+    let central = rt.block_on(super::live::start_central(&opts)).map_err(|e| e.to_string())?;
+    let (printer_addr, _paper, _spool) =
+        super::live::start_virtual_printer(Some(tickets)).map_err(|e| e.to_string())?;
     // The virtual scanner, read through the real serial path.
     let sim = drivers::sim::scanner::VirtualScanner::new().map_err(|e| e.to_string())?;
     let scanner_path = sim.path().to_path_buf();
-    let kiosk = super::demo::demo_kiosk();
     let setup = Setup {
-        kiosk: KioskConfig { lpu: LpuId(1), id: KioskId(2), ..kiosk },
-        central: CentralConfig {
-            url: format!("http://{addr}"),
-            token: "demo".into(),
-            ca_file: None,
-            connect_timeout: Duration::from_secs(2),
-            request_timeout: Duration::from_secs(5),
-        },
+        kiosk: super::live::demo_kiosk(),
+        central: super::live::central_config(central.url()),
         session: SessionConfig {
             registry_phone: "+7 495 000-00-00".into(),
             // PIN 1234 in the demo.
@@ -512,24 +408,18 @@ pub fn demo_setup(
             address: printer_addr,
             connect_timeout: Duration::from_secs(1),
         }),
-        layout: LayoutConfig {
-            paper: drivers::printer::layout::Paper::Mm80,
-            text: drivers::printer::layout::TextMode::CodePage {
-                page: drivers::printer::codepage::CodePage::Pc866,
-                number: 17,
-            },
-        },
+        layout: super::live::demo_layout(),
         printer_model: "escpos-sim".into(),
         scanner: Some((
             Box::new(drivers::link::SerialOpener { path: scanner_path, baud: 9600 }),
             Duration::from_millis(50),
         )),
         journal_dir: dir.join("journal"),
-        utc_offset: 180,
+        utc_offset: central::seed::OFFSET,
         demo_scanner: Some(Arc::new(Mutex::new(sim))),
         health_listen: "127.0.0.1:9464".into(),
     };
-    Ok((setup, rt))
+    Ok((setup, rt, central))
 }
 
 /// The production setup from a validated configuration.

@@ -190,11 +190,51 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Driver<ShotRunner, std::
     Ok(d)
 }
 
-struct Offscreen(Rc<MinimalSoftwareWindow>);
+struct OffscreenPlatform(Rc<MinimalSoftwareWindow>);
 
-impl Platform for Offscreen {
+impl Platform for OffscreenPlatform {
     fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
         Ok(self.0.clone())
+    }
+}
+
+/// Slint's software renderer into memory: the platform for screenshots and the headless demo.
+/// Slint takes one platform per process, so install it once and create one component on it.
+#[allow(missing_debug_implementations)] // holds Slint's window, which has no Debug
+pub struct Offscreen {
+    window: Rc<MinimalSoftwareWindow>,
+    width: u32,
+    height: u32,
+}
+
+impl Offscreen {
+    pub fn install(width: u32, height: u32) -> Result<Offscreen, ShotError> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(OffscreenPlatform(window.clone())))
+            .map_err(|e| ShotError::Render(e.to_string()))?;
+        window.set_size(PhysicalSize::new(width, height));
+        Ok(Offscreen { window, width, height })
+    }
+
+    /// Draws the component shown on the window and writes it as an RGB PNG.
+    pub fn save_png(&self, path: &Path) -> Result<(), ShotError> {
+        slint::platform::update_timers_and_animations();
+        self.window.request_redraw();
+        let (w, h) = (self.width as usize, self.height as usize);
+        let mut buf = vec![PremultipliedRgbaColor::default(); w * h];
+        self.window.draw_if_needed(|r| {
+            r.render(&mut buf, w);
+        });
+        let mut out = Vec::with_capacity(w * h * 3);
+        for p in &buf {
+            out.extend_from_slice(&[p.red, p.green, p.blue]);
+        }
+        let file = std::fs::File::create(path)?;
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().map_err(|e| ShotError::Render(e.to_string()))?;
+        wr.write_image_data(&out).map_err(|e| ShotError::Render(e.to_string()))
     }
 }
 
@@ -205,10 +245,7 @@ pub fn render(
     width: u32,
     height: u32,
 ) -> Result<(), ShotError> {
-    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    slint::platform::set_platform(Box::new(Offscreen(window.clone())))
-        .map_err(|e| ShotError::Render(e.to_string()))?;
-    window.set_size(PhysicalSize::new(width, height));
+    let screen = Offscreen::install(width, height)?;
     let ui = ui::KioskWindow::new().map_err(|e| ShotError::Render(e.to_string()))?;
     ui.show().map_err(|e| ShotError::Render(e.to_string()))?;
     for (name, lang, large, path) in shots {
@@ -237,23 +274,7 @@ pub fn render(
             view = crate::view::view(&s, d.now().ms);
         }
         crate::ui_bind::apply(&ui, &view, "Городская поликлиника № 1", "10:05");
-        slint::platform::update_timers_and_animations();
-        window.request_redraw();
-        let (w, h) = (width as usize, height as usize);
-        let mut buf = vec![PremultipliedRgbaColor::default(); w * h];
-        window.draw_if_needed(|r| {
-            r.render(&mut buf, w);
-        });
-        let mut out = Vec::with_capacity(w * h * 3);
-        for p in &buf {
-            out.extend_from_slice(&[p.red, p.green, p.blue]);
-        }
-        let file = std::fs::File::create(path)?;
-        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), width, height);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header().map_err(|e| ShotError::Render(e.to_string()))?;
-        wr.write_image_data(&out).map_err(|e| ShotError::Render(e.to_string()))?;
+        screen.save_png(path)?;
     }
     Ok(())
 }

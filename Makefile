@@ -30,6 +30,7 @@ test: deps
 	$(CARGO) test --workspace --doc
 	scripts/test-pg.sh
 	scripts/verify-units.sh
+	scripts/watchdog-systemd.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

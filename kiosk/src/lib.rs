@@ -7,6 +7,8 @@
 //! - [`health`]: local `/health` and `/metrics` (Prometheus) for monitoring.
 //! - [`modes`]: what the binary can run; each mode wires parts together
 //!   ([`modes::demo`] drives a scripted session headless).
+//! - [`offscreen`]: Slint's software renderer into memory as a platform with an event loop
+//!   (screenshots, `--offscreen` runs for tests and benchmarks).
 //! - [`printing`]: session print documents and printer config -> the printer driver's terms.
 //! - [`view`]: what each screen shows for a session state (plain data, no Slint).
 //! - [`ui_bind`]: the view into the Slint adapters, adapter callbacks out as inputs.
@@ -18,6 +20,7 @@ pub mod central;
 pub mod config;
 pub mod health;
 pub mod modes;
+pub mod offscreen;
 pub mod printing;
 pub mod session;
 pub mod tools;

@@ -20,6 +20,9 @@ enum Command {
     Run {
         #[arg(long, default_value = "/etc/infomat/kiosk.toml")]
         config: PathBuf,
+        /// Render into memory instead of a window (tests, benchmarks; /health keeps working).
+        #[arg(long)]
+        offscreen: bool,
     },
     /// Check a configuration file and print what it means.
     CheckConfig {
@@ -176,7 +179,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Run { config } => {
+        Command::Run { config, offscreen } => {
             let cfg = match kiosk::config::load(&config) {
                 Ok(c) => c,
                 Err(e) => {
@@ -193,7 +196,7 @@ fn main() -> ExitCode {
                 cfg.central.url
             );
             let setup = match kiosk::modes::kiosk::setup_from_config(&cfg) {
-                Ok(s) => s,
+                Ok(s) => kiosk::modes::kiosk::Setup { offscreen, ..s },
                 Err(e) => {
                     eprintln!("kiosk: {e}");
                     return ExitCode::from(2);
@@ -412,7 +415,7 @@ fn main() -> ExitCode {
 fn demo_screens(dir: &std::path::Path) -> Result<kiosk::modes::demo::ScreenHook, String> {
     use slint::ComponentHandle;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let screen = kiosk::modes::screenshot::Offscreen::install(1080, 1920).map_err(|e| e.to_string())?;
+    let screen = kiosk::offscreen::Offscreen::install(1080, 1920).map_err(|e| e.to_string())?;
     let ui = ui::KioskWindow::new().map_err(|e| e.to_string())?;
     ui.show().map_err(|e| e.to_string())?;
     let mut shots = DemoShots { screen, ui, dir: dir.to_path_buf(), n: 0, pending: None };
@@ -420,7 +423,7 @@ fn demo_screens(dir: &std::path::Path) -> Result<kiosk::modes::demo::ScreenHook,
 }
 
 struct DemoShots {
-    screen: kiosk::modes::screenshot::Offscreen,
+    screen: kiosk::offscreen::Offscreen,
     ui: ui::KioskWindow,
     dir: std::path::PathBuf,
     n: usize,

@@ -41,6 +41,8 @@ pub struct Setup {
     pub demo_scanner: Option<Arc<Mutex<drivers::sim::scanner::VirtualScanner>>>,
     /// Where `/health` and `/metrics` listen (loopback).
     pub health_listen: String,
+    /// Render into memory instead of a window (tests, benchmarks, a kiosk without a panel).
+    pub offscreen: bool,
 }
 
 impl std::fmt::Debug for Setup {
@@ -215,7 +217,13 @@ pub fn run(setup: Setup) -> Result<(), String> {
         scanner_thread(opener, gap, events_tx.clone(), health.clone());
     }
 
+    let _offscreen = if setup.offscreen {
+        Some(crate::offscreen::Offscreen::install(1080, 1920).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
     let window = ui::KioskWindow::new().map_err(|e| e.to_string())?;
+    super::announce_first_frame(window.window(), "kiosk");
     let started = Instant::now();
     let now = move || Now {
         ms: started.elapsed().as_millis() as u64,
@@ -349,7 +357,9 @@ pub fn run(setup: Setup) -> Result<(), String> {
     {
         let step = step.clone();
         let mut last_tick = Instant::now();
+        let mut watchdog = super::UiWatchdog::from_env();
         timer.start(slint::TimerMode::Repeated, Duration::from_millis(20), move || {
+            watchdog.alive();
             while let Ok(ev) = events_rx.try_recv() {
                 step(ev);
             }
@@ -418,6 +428,7 @@ pub fn demo_setup(
         utc_offset: central::seed::OFFSET,
         demo_scanner: Some(Arc::new(Mutex::new(sim))),
         health_listen: "127.0.0.1:9464".into(),
+        offscreen: false,
     };
     Ok((setup, rt, central))
 }
@@ -448,5 +459,6 @@ pub fn setup_from_config(cfg: &crate::config::Config) -> Result<Setup, String> {
         utc_offset: 180,
         demo_scanner: None,
         health_listen: cfg.health_listen.clone(),
+        offscreen: false,
     })
 }

@@ -5,11 +5,10 @@
 //! the in-memory stand-in clinic, exactly as the headless demo does.
 
 use std::path::Path;
-use std::rc::Rc;
 
-use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType};
-use slint::platform::{Platform, WindowAdapter};
-use slint::{ComponentHandle, PhysicalSize};
+use slint::ComponentHandle;
+
+use crate::offscreen::{Offscreen, OffscreenError};
 
 use domain::{Date, PolicySource};
 
@@ -50,6 +49,8 @@ pub enum ShotError {
     Render(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Offscreen(#[from] OffscreenError),
 }
 
 /// Answers central calls from the stand-in clinic (or as unreachable), prints instantly.
@@ -188,54 +189,6 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Driver<ShotRunner, std::
         }
     }
     Ok(d)
-}
-
-struct OffscreenPlatform(Rc<MinimalSoftwareWindow>);
-
-impl Platform for OffscreenPlatform {
-    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
-        Ok(self.0.clone())
-    }
-}
-
-/// Slint's software renderer into memory: the platform for screenshots and the headless demo.
-/// Slint takes one platform per process, so install it once and create one component on it.
-#[allow(missing_debug_implementations)] // holds Slint's window, which has no Debug
-pub struct Offscreen {
-    window: Rc<MinimalSoftwareWindow>,
-    width: u32,
-    height: u32,
-}
-
-impl Offscreen {
-    pub fn install(width: u32, height: u32) -> Result<Offscreen, ShotError> {
-        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-        slint::platform::set_platform(Box::new(OffscreenPlatform(window.clone())))
-            .map_err(|e| ShotError::Render(e.to_string()))?;
-        window.set_size(PhysicalSize::new(width, height));
-        Ok(Offscreen { window, width, height })
-    }
-
-    /// Draws the component shown on the window and writes it as an RGB PNG.
-    pub fn save_png(&self, path: &Path) -> Result<(), ShotError> {
-        slint::platform::update_timers_and_animations();
-        self.window.request_redraw();
-        let (w, h) = (self.width as usize, self.height as usize);
-        let mut buf = vec![PremultipliedRgbaColor::default(); w * h];
-        self.window.draw_if_needed(|r| {
-            r.render(&mut buf, w);
-        });
-        let mut out = Vec::with_capacity(w * h * 3);
-        for p in &buf {
-            out.extend_from_slice(&[p.red, p.green, p.blue]);
-        }
-        let file = std::fs::File::create(path)?;
-        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header().map_err(|e| ShotError::Render(e.to_string()))?;
-        wr.write_image_data(&out).map_err(|e| ShotError::Render(e.to_string()))
-    }
 }
 
 /// Renders screens to PNG files. The platform can be set once per process, so one call renders

@@ -37,6 +37,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 bench: deps
+	@scripts/ensure-deps.sh xvfb $(DEPS_DEMO)
 	@scripts/bench.sh
 
 fmt:

@@ -36,6 +36,44 @@ pub struct Config {
     pub log_level: log::LevelFilter,
     /// Where `/health` and `/metrics` listen.
     pub health_listen: String,
+    /// `kiosk display` only.
+    pub display: DisplayConfig,
+}
+
+/// The waiting-zone board (`kiosk display`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayConfig {
+    /// 1920x1080 landscape by default; 1080x1920 for a portrait panel.
+    pub width: u32,
+    pub height: u32,
+    /// Duty hours as minutes after midnight, `[from, to)`; outside them the board dims
+    /// (night mode). `None`: always day.
+    pub duty_hours: Option<(u32, u32)>,
+    /// A chime on each call (through `aplay`; silent when there is no audio device).
+    pub chime: bool,
+    /// Say each call in Russian through `espeak-ng` when it is installed.
+    pub speak: bool,
+    /// The espeak-ng voice.
+    pub voice: String,
+    /// ALSA device for `aplay -D` (default: the system's default device).
+    pub audio_device: Option<String>,
+    /// Burn-in care: the layout moves a few pixels this often.
+    pub shift_every: Duration,
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        DisplayConfig {
+            width: 1920,
+            height: 1080,
+            duty_hours: None,
+            chime: true,
+            speak: true,
+            voice: "ru".into(),
+            audio_device: None,
+            shift_every: Duration::from_secs(180),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +193,20 @@ struct Raw {
     logging: RawLogging,
     #[serde(default)]
     health: RawHealth,
+    #[serde(default)]
+    display: RawDisplay,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDisplay {
+    orientation: Option<String>,
+    duty_hours: Option<String>,
+    chime: Option<bool>,
+    speak: Option<bool>,
+    voice: Option<String>,
+    audio_device: Option<String>,
+    shift_every_s: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -522,6 +574,7 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
     if health_listen.parse::<std::net::SocketAddr>().is_err() {
         return err("health.listen", format!("IP:PORT, e.g. \"127.0.0.1:9464\", got {health_listen:?}"));
     }
+    let display = display(raw.display)?;
     Ok(Config {
         kiosk,
         central,
@@ -533,6 +586,48 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
         screen,
         log_level,
         health_listen,
+        display,
+    })
+}
+
+fn hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+    (h <= 24 && m < 60 && h * 60 + m <= 24 * 60).then_some(h * 60 + m)
+}
+
+fn display(d: RawDisplay) -> Result<DisplayConfig, Invalid> {
+    let def = DisplayConfig::default();
+    let (width, height) = match d.orientation.as_deref().unwrap_or("landscape") {
+        "landscape" => (1920, 1080),
+        "portrait" => (1080, 1920),
+        other => return err("display.orientation", format!("\"landscape\" or \"portrait\", got {other:?}")),
+    };
+    let duty_hours = match d.duty_hours.as_deref() {
+        None => None,
+        Some(h) => match h.split_once('-').and_then(|(a, b)| Some((hhmm(a)?, hhmm(b)?))) {
+            Some((a, b)) if a != b => Some((a, b)),
+            _ => {
+                return err(
+                    "display.duty_hours",
+                    format!("\"HH:MM-HH:MM\", e.g. \"08:00-20:00\", got {h:?}"),
+                );
+            }
+        },
+    };
+    let voice = d.voice.unwrap_or(def.voice);
+    if voice.is_empty() || !voice.chars().all(|c| c.is_ascii_alphanumeric() || "-_+".contains(c)) {
+        return err("display.voice", format!("an espeak-ng voice name such as \"ru\", got {voice:?}"));
+    }
+    Ok(DisplayConfig {
+        width,
+        height,
+        duty_hours,
+        chime: d.chime.unwrap_or(def.chime),
+        speak: d.speak.unwrap_or(def.speak),
+        voice,
+        audio_device: d.audio_device.filter(|a| !a.trim().is_empty()),
+        shift_every: Duration::from_secs(ms("display.shift_every_s", d.shift_every_s, 180, 10..=3600)?),
     })
 }
 
@@ -545,6 +640,23 @@ mod tests {
 
     fn parse_err(text: &str) -> String {
         parse(text, Path::new("/etc/infomat/kiosk.toml")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn display_section() {
+        let c = parse(MINIMAL, Path::new("d.toml")).unwrap();
+        assert_eq!(c.display, DisplayConfig::default());
+        let text = format!(
+            "{MINIMAL}[display]\norientation = \"portrait\"\nduty_hours = \"08:00-20:00\"\nspeak = false\n"
+        );
+        let c = parse(&text, Path::new("d.toml")).unwrap();
+        assert_eq!((c.display.width, c.display.height), (1080, 1920));
+        assert_eq!(c.display.duty_hours, Some((480, 1200)));
+        assert!(!c.display.speak && c.display.chime);
+        let e = parse_err(&format!("{MINIMAL}[display]\nduty_hours = \"8-20\"\n"));
+        assert!(e.contains("display.duty_hours: \"HH:MM-HH:MM\""), "{e}");
+        let e = parse_err(&format!("{MINIMAL}[display]\nvoice = \"ru; rm -rf /\"\n"));
+        assert!(e.contains("display.voice"), "{e}");
     }
 
     #[test]
@@ -564,6 +676,10 @@ mod tests {
         let c = load(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.printer.paper_width_mm, 80);
         assert!(c.session.service_pin_sha256.is_some());
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/display.example.toml");
+        let d = load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.display.duty_hours, Some((8 * 60, 20 * 60)));
+        assert_eq!(d.health_listen, "127.0.0.1:9465");
     }
 
     #[test]

@@ -126,6 +126,58 @@ pub fn router(h: Arc<Health>) -> Router {
         .with_state(h)
 }
 
+/// What a waiting-zone board reports: its feed, not patients (it never has any).
+#[derive(Debug, Default)]
+pub struct BoardHealth {
+    pub feed_up: std::sync::atomic::AtomicBool,
+    pub stale: std::sync::atomic::AtomicBool,
+    pub calls: AtomicU64,
+    pub last_seq: AtomicU64,
+}
+
+impl BoardHealth {
+    pub fn json(&self) -> serde_json::Value {
+        json!({
+            "mode": "display",
+            "feed": if self.feed_up.load(Ordering::Relaxed) { "connected" } else { "down" },
+            "stale": self.stale.load(Ordering::Relaxed),
+            "last_seq": self.last_seq.load(Ordering::Relaxed),
+        })
+    }
+
+    pub fn metrics(&self) -> String {
+        let up = u64::from(self.feed_up.load(Ordering::Relaxed));
+        format!(
+            "# HELP infomat_display_feed_up Whether the queue feed is connected\n# TYPE infomat_display_feed_up gauge\ninfomat_display_feed_up {up}\n\
+             # HELP infomat_display_calls_total Calls shown since start\n# TYPE infomat_display_calls_total counter\ninfomat_display_calls_total {}\n",
+            self.calls.load(Ordering::Relaxed)
+        )
+    }
+}
+
+pub fn board_router(h: Arc<BoardHealth>) -> Router {
+    Router::new()
+        .route("/health", get(|State(h): State<Arc<BoardHealth>>| async move { axum::Json(h.json()) }))
+        .route(
+            "/metrics",
+            get(|State(h): State<Arc<BoardHealth>>| async move {
+                ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.metrics())
+                    .into_response()
+            }),
+        )
+        .with_state(h)
+}
+
+/// Serves `router` on `listen` (loopback) from the current runtime until the process ends.
+pub async fn serve(listen: String, router: Router) {
+    match tokio::net::TcpListener::bind(&listen).await {
+        Ok(l) => {
+            let _ = axum::serve(l, router).await;
+        }
+        Err(e) => log::warn!("health endpoint: cannot listen on {listen}: {e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +194,19 @@ mod tests {
         assert!(m.contains("infomat_central_latency_seconds_bucket{le=\"0.05\"} 1\n"), "{m}");
         assert!(m.contains("infomat_central_latency_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert_eq!(h.json()["central"], "unreachable");
+    }
+
+    #[test]
+    fn the_board_reports_its_feed() {
+        let h = BoardHealth::default();
+        h.calls.fetch_add(3, Ordering::Relaxed);
+        assert_eq!(h.json()["feed"], "down");
+        h.feed_up.store(true, Ordering::Relaxed);
+        assert_eq!(h.json()["feed"], "connected");
+        let m = h.metrics();
+        assert!(
+            m.contains("infomat_display_feed_up 1\n") && m.contains("infomat_display_calls_total 3\n"),
+            "{m}"
+        );
     }
 }

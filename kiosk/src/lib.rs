@@ -4,6 +4,7 @@
 //! - [`session`]: the patient session as a pure state machine (no IO, no clock, no UI).
 //! - [`central`]: the central API client, offline walk-in journal and queue feed client.
 //! - [`config`]: `kiosk.toml` read raw, then validated into a typed [`config::Config`].
+//! - [`display`]: the waiting-zone board: what it shows (pure), announcements, Slint binding.
 //! - [`health`]: local `/health` and `/metrics` (Prometheus) for monitoring.
 //! - [`modes`]: what the binary can run; each mode wires parts together
 //!   ([`modes::demo`] drives a scripted session headless).
@@ -18,6 +19,7 @@
 
 pub mod central;
 pub mod config;
+pub mod display;
 pub mod health;
 pub mod modes;
 pub mod offscreen;

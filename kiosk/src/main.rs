@@ -24,6 +24,14 @@ enum Command {
         #[arg(long)]
         offscreen: bool,
     },
+    /// The waiting-zone board: called tickets, live from central's queue feed.
+    Display {
+        #[arg(long, default_value = "/etc/infomat/display.toml")]
+        config: PathBuf,
+        /// Render into memory instead of a window (tests, benchmarks).
+        #[arg(long)]
+        offscreen: bool,
+    },
     /// Check a configuration file and print what it means.
     CheckConfig {
         #[arg(long, default_value = "/etc/infomat/kiosk.toml")]
@@ -65,7 +73,7 @@ enum Command {
     },
     /// Render a screen with sample data to PNG (software renderer, no display needed).
     Screenshot {
-        #[arg(long, required_unless_present_any = ["list", "all"])]
+        #[arg(long, required_unless_present_any = ["list", "all", "display"])]
         screen: Option<String>,
         #[arg(long, required_unless_present_any = ["list", "all"])]
         out: Option<PathBuf>,
@@ -79,6 +87,9 @@ enum Command {
         /// Every screen in ru, en and ru large text into this directory.
         #[arg(long)]
         all: Option<PathBuf>,
+        /// The waiting-zone board (1920x1080) instead of the kiosk; --screen defaults to `board`.
+        #[arg(long)]
+        display: bool,
     },
     /// Run the demo on embedded defaults.
     Demo {
@@ -179,6 +190,30 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Display { config, offscreen } => {
+            let cfg = match kiosk::config::load(&config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            common::logging::init(cfg.log_level);
+            log::info!(
+                "display for clinic {} ({}x{}), central {}",
+                cfg.kiosk.lpu.0,
+                cfg.display.width,
+                cfg.display.height,
+                cfg.central.url
+            );
+            match kiosk::modes::display::run(cfg, offscreen) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Run { config, offscreen } => {
             let cfg = match kiosk::config::load(&config) {
                 Ok(c) => c,
@@ -308,22 +343,34 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Screenshot { screen, out, lang, large, list, all } => {
+        Command::Screenshot { screen, out, lang, large, list, all, display } => {
             use kiosk::modes::screenshot;
             if list {
-                for s in screenshot::SCREENS {
+                let names: &[&str] = if display { &screenshot::BOARD_SCREENS } else { &screenshot::SCREENS };
+                for s in names {
                     println!("{s}");
                 }
                 return ExitCode::SUCCESS;
             }
-            let result = match (all, screen, out) {
-                (Some(dir), _, _) => screenshot::render_all(&dir)
-                    .map(|files| println!("{} screenshots in {}", files.len(), dir.display())),
-                (None, Some(s), Some(o)) => {
-                    let lang = if lang == "en" { kiosk::session::Lang::En } else { kiosk::session::Lang::Ru };
-                    screenshot::render(&[(s, lang, large, o)], 1080, 1920)
+            let lang_of =
+                |l: &str| if l == "en" { kiosk::session::Lang::En } else { kiosk::session::Lang::Ru };
+            let result = match (display, all, screen, out) {
+                (true, Some(dir), _, _) => screenshot::render_board_all(&dir)
+                    .map(|files| println!("{} board screenshots in {}", files.len(), dir.display())),
+                (true, None, s, Some(o)) => {
+                    screenshot::render_board(&[(s.unwrap_or_else(|| "board".into()), lang_of(&lang), o)])
                 }
-                _ => Err(screenshot::ShotError::Unknown(String::new())),
+                (true, None, _, None) => Err(screenshot::ShotError::Unknown("--out is required".into())),
+                (false, all, screen, out) => match (all, screen, out) {
+                    (Some(dir), _, _) => screenshot::render_all(&dir)
+                        .map(|files| println!("{} screenshots in {}", files.len(), dir.display())),
+                    (None, Some(s), Some(o)) => {
+                        let lang =
+                            if lang == "en" { kiosk::session::Lang::En } else { kiosk::session::Lang::Ru };
+                        screenshot::render(&[(s, lang, large, o)], 1080, 1920)
+                    }
+                    _ => Err(screenshot::ShotError::Unknown(String::new())),
+                },
             };
             match result {
                 Ok(()) => ExitCode::SUCCESS,
@@ -356,7 +403,12 @@ fn main() -> ExitCode {
                     "Infomat demo: press 0-9 to scan demo patient N (test data), PIN 1234 for the service screen"
                 );
                 println!("tickets printed by the virtual printer: {}/ticket-*.png", tickets.display());
+                let board = demo_board(&dir, &setup.central.url, &_rt);
                 let result = kiosk::modes::kiosk::run(setup);
+                if let Some(mut b) = board {
+                    let _ = b.kill();
+                    let _ = b.wait();
+                }
                 let _ = std::fs::remove_dir_all(&dir);
                 return match result {
                     Ok(()) => ExitCode::SUCCESS,
@@ -454,4 +506,40 @@ impl Drop for DemoShots {
     fn drop(&mut self) {
         self.flush();
     }
+}
+
+/// The demo's waiting-zone board: `kiosk display` in its own window on the demo central, and a
+/// doctor who calls the next walk-in every 20 s so the board has something to show.
+fn demo_board(dir: &std::path::Path, central: &str, rt: &tokio::runtime::Runtime) -> Option<std::process::Child> {
+    let config = dir.join("display.toml");
+    let text = format!(
+        "[kiosk]\nid = 50\nlpu_id = 1\nclinic_name = \"Городская поликлиника № 1\"\n\
+         [central]\nurl = \"{central}\"\ntoken = \"{}\"\n[health]\nlisten = \"127.0.0.1:9465\"\n",
+        kiosk::modes::live::TOKEN
+    );
+    if let Err(e) = std::fs::write(&config, text) {
+        eprintln!("kiosk: demo board: {e}");
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let child = match std::process::Command::new(exe).arg("display").arg("--config").arg(&config).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kiosk: demo board: {e}");
+            return None;
+        }
+    };
+    let central = central.to_owned();
+    rt.spawn(async move {
+        let rooms = ["214", "215", "105"];
+        for n in 0.. {
+            tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+            let room = rooms[n % rooms.len()];
+            let body = serde_json::json!({"jsonrpc": "2.0", "id": n, "method": "callNext", "params": {"lpuId": 1, "room": room}});
+            let body = serde_json::to_vec(&body).unwrap_or_default();
+            let _ = central::client::post_json(&central, domain::wire::QUEUE_PATH, kiosk::modes::live::TOKEN, &body).await;
+        }
+    });
+    println!("waiting-zone board: a second window; a doctor calls the next ticket every 20 s");
+    Some(child)
 }

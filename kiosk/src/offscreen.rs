@@ -114,6 +114,12 @@ impl Offscreen {
         Ok(Offscreen { window, width, height })
     }
 
+    /// Changes the window's size (a portrait board after a landscape one).
+    pub fn resize(&mut self, width: u32, height: u32) {
+        self.window.set_size(PhysicalSize::new(width, height));
+        (self.width, self.height) = (width, height);
+    }
+
     /// Draws the component shown on the window now, as RGB pixels.
     pub fn frame(&self) -> Vec<u8> {
         slint::platform::update_timers_and_animations();

@@ -275,7 +275,7 @@ async fn faults_become_plain_messages_and_writes_apply_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_resumes_across_a_central_restart() {
-    use kiosk::central::feed::{Board, FeedTarget, FeedUpdate, run};
+    use kiosk::central::feed::{Board, FeedTarget, run};
     let dir = tmp("feed");
     let db = dir.join("c.sqlite").display().to_string();
     let c = start_central(&db, "127.0.0.1:0").await;
@@ -295,13 +295,7 @@ async fn the_board_resumes_across_a_central_restart() {
         while !until(board) {
             let u = tokio::time::timeout_at(deadline, rx.recv()).await.expect("in time").expect("feed alive");
             ms += 1;
-            match u {
-                FeedUpdate::Frame(ev) => {
-                    board.apply(ev, ms);
-                }
-                FeedUpdate::Connected => board.connected = true,
-                FeedUpdate::Disconnected(_) => board.connected = false,
-            }
+            board.update(u, ms);
         }
     };
     pump(&mut board, &|b| b.connected && b.last_seq > 0).await;

@@ -6,6 +6,8 @@
 //!   `AppAdapter` (chrome: language, large text, idle warning, busy), then one adapter per
 //!   screen kind: `AttractAdapter`, `KeypadAdapter`, `MenuAdapter`, `ListAdapter`,
 //!   `ScheduleAdapter`, `InfoAdapter`, `ServiceAdapter`.
+//! - `ui/board.slint`: the waiting-zone board (1920x1080 landscape or portrait), `BoardAdapter`;
+//!   re-exported by `kiosk.slint` so one build compiles both.
 //! - `lang/en/LC_MESSAGES/ui.po`: English; Russian is the source language.
 //! - `ui/DejaVuSans*.ttf`: embedded fonts.
 

@@ -1,8 +1,9 @@
 //! The queue feed client and the plain board model a display renders.
 //!
 //! The model is pure ([`Board::apply`]); the connection loop ([`run`]) reconnects with jittered
-//! backoff (1 s doubling to 30 s), asks to `resume` after the last event it saw, and reports a
-//! stale board after 30 s without frames. A call is announced once, even when it arrives both
+//! backoff (1 s doubling to 30 s), asks to `resume` after the last event it saw. A board is
+//! stale once the feed has been down for 30 s: an hour without calls is normal, a connection
+//! that central pings every 15 s is not silent for 35 s unless it is dead. A call is announced once, even when it arrives both
 //! in a snapshot and as a replayed event; a board never shows a call it did not receive.
 
 use std::collections::VecDeque;
@@ -28,6 +29,8 @@ pub struct Board {
     /// The newest call announced (chimed, spoken).
     pub announced_seq: u64,
     pub connected: bool,
+    /// When the feed last connected or disconnected (or the board started: 0).
+    pub link_changed_ms: u64,
     pub last_frame_ms: Option<u64>,
 }
 
@@ -69,9 +72,29 @@ impl Board {
         }
     }
 
-    /// Whether the board should say its data may be old.
+    /// Applies what the connection loop reported at `now_ms`; returns a call to announce.
+    pub fn update(&mut self, u: FeedUpdate, now_ms: u64) -> Option<Call> {
+        match u {
+            FeedUpdate::Frame(ev) => self.apply(ev, now_ms),
+            FeedUpdate::Connected => {
+                self.connected = true;
+                self.link_changed_ms = now_ms;
+                None
+            }
+            FeedUpdate::Disconnected(_) => {
+                if self.connected {
+                    self.link_changed_ms = now_ms;
+                }
+                self.connected = false;
+                None
+            }
+        }
+    }
+
+    /// Whether the board should say its data may be old: the feed has been down (or never up)
+    /// for [`STALE_AFTER_MS`]. The calls stay on screen either way.
     pub fn stale(&self, now_ms: u64) -> bool {
-        !self.connected || self.last_frame_ms.is_none_or(|t| now_ms.saturating_sub(t) >= STALE_AFTER_MS)
+        !self.connected && now_ms.saturating_sub(self.link_changed_ms) >= STALE_AFTER_MS
     }
 }
 
@@ -210,9 +233,22 @@ mod tests {
         // An old waiting count does not overwrite a newer one.
         b.apply(FeedEvent::Waiting { seq: 7, waiting: 9 }, 32);
         assert_eq!(b.waiting, 1);
-        b.connected = true;
-        assert!(!b.stale(32 + 29_999));
-        assert!(b.stale(32 + 30_000));
+    }
+
+    #[test]
+    fn stale_only_after_the_feed_is_down_for_30_s() {
+        let mut b = Board::default();
+        assert!(!b.stale(29_999), "starting up");
+        assert!(b.stale(30_000), "never connected in 30 s");
+        b.update(FeedUpdate::Connected, 31_000);
+        assert!(!b.stale(31_000 + 3_600_000), "an hour without calls is not a dead feed");
+        b.update(FeedUpdate::Disconnected("closed".into()), 40_000);
+        // Reconnection attempts that fail do not restart the clock.
+        b.update(FeedUpdate::Disconnected("refused".into()), 50_000);
+        assert!(!b.stale(69_999));
+        assert!(b.stale(70_000));
+        b.update(FeedUpdate::Connected, 80_000);
+        assert!(!b.stale(80_000));
     }
 
     #[test]

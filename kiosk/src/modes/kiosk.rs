@@ -179,14 +179,7 @@ pub fn run(setup: Setup) -> Result<(), String> {
     };
     {
         let (addr, h) = (setup.health_listen.clone(), health.clone());
-        rt.spawn(async move {
-            match tokio::net::TcpListener::bind(&addr).await {
-                Ok(l) => {
-                    let _ = axum::serve(l, crate::health::router(h)).await;
-                }
-                Err(e) => log::warn!("health endpoint: cannot listen on {addr}: {e}"),
-            }
-        });
+        rt.spawn(crate::health::serve(addr, crate::health::router(h)));
     }
     let (central_events_tx, mut central_events_rx) = tokio::sync::mpsc::channel::<Event>(64);
     let jobs = {

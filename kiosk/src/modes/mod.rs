@@ -3,6 +3,7 @@
 //!
 //! - [`api`]: `kiosk api ...`, the technician's check of the link to central.
 //! - [`demo`]: the scripted headless session (`kiosk demo --headless`), also the smoke test.
+//! - [`display`]: the waiting-zone board at run time (`kiosk display`).
 //! - [`kiosk`]: the patient kiosk at run time: window, session, devices, central.
 //! - [`live`]: the kiosk's real peers on loopback (central, virtual printer and scanner) and
 //!   an effect runner over them: the headless demo, UI tests, soak and benchmarks.
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod display;
 pub mod kiosk;
 pub mod live;
 pub mod screenshot;

@@ -244,3 +244,83 @@ pub fn render_all(dir: &Path) -> Result<Vec<std::path::PathBuf>, ShotError> {
     render(&shots, 1080, 1920)?;
     Ok(shots.into_iter().map(|s| s.3).collect())
 }
+
+/// Every board `--display --screen` accepts; `board` first.
+pub const BOARD_SCREENS: [&str; 5] = ["board", "board-empty", "board-stale", "board-night", "board-portrait"];
+
+/// The board for screen `name`, reached through the real board model: a snapshot and calls as
+/// the feed would send them (sample numbers and rooms; the board never has personal data).
+fn board_sample(name: &str) -> Result<(crate::display::BoardView, crate::config::DisplayConfig), ShotError> {
+    use crate::central::feed::FeedUpdate;
+    use crate::display::{BoardState, board_view};
+    use domain::wire::{Call, FeedEvent};
+    if !BOARD_SCREENS.contains(&name) {
+        return Err(ShotError::Unknown(name.to_owned()));
+    }
+    let at = |m: u16| domain::DateTime::new(today(), 9, u32::from(m), 180).expect("valid time");
+    let mut cfg = crate::config::DisplayConfig { duty_hours: Some((8 * 60, 20 * 60)), ..Default::default() };
+    if name == "board-portrait" {
+        (cfg.width, cfg.height) = (1080, 1920);
+    }
+    let mut st = BoardState::default();
+    st.update(FeedUpdate::Connected, 0);
+    let rooms = ["214", "215", "105", "214", "120", "215", "214", "310", "215", "214"];
+    let called: Vec<Call> = if name == "board-empty" {
+        Vec::new()
+    } else {
+        (0..9u16)
+            .rev()
+            .map(|i| Call {
+                ticket_number: format!("Д-{:03}", 8 + i),
+                room: rooms[i as usize].into(),
+                called_at: at(i * 4),
+            })
+            .collect()
+    };
+    st.update(FeedUpdate::Frame(FeedEvent::Snapshot { seq: 40, waiting: 12, called }), 0);
+    if name != "board-empty" {
+        let call = FeedEvent::Called {
+            seq: 41,
+            ticket_number: "Д-017".into(),
+            room: "214".into(),
+            called_at: at(40),
+        };
+        st.update(FeedUpdate::Frame(call), 1_000);
+    }
+    st.average_wait_minutes = Some(15);
+    let mut now = 2_000;
+    if name == "board-stale" {
+        st.update(FeedUpdate::Disconnected("central restarting".into()), 2_000);
+        now = 40_000;
+    }
+    let minute = if name == "board-night" { 21 * 60 + 10 } else { 9 * 60 + 41 };
+    Ok((board_view(&st, now, minute, &cfg), cfg))
+}
+
+/// Renders boards to PNG files: `(screen, lang, path)`.
+pub fn render_board(shots: &[(String, Lang, std::path::PathBuf)]) -> Result<(), ShotError> {
+    let mut screen = Offscreen::install(1920, 1080)?;
+    let board = ui::BoardWindow::new().map_err(|e| ShotError::Render(e.to_string()))?;
+    board.show().map_err(|e| ShotError::Render(e.to_string()))?;
+    for (name, lang, path) in shots {
+        let (view, cfg) = board_sample(name)?;
+        screen.resize(cfg.width, cfg.height);
+        ui::set_language(if *lang == Lang::En { "en" } else { "ru" });
+        let clock = if view.night { "21:10" } else { "09:41" };
+        crate::display::apply(&board, &view, "Городская поликлиника № 1", clock);
+        screen.save_png(path)?;
+    }
+    Ok(())
+}
+
+/// Every board in ru and en into `dir`.
+pub fn render_board_all(dir: &Path) -> Result<Vec<std::path::PathBuf>, ShotError> {
+    std::fs::create_dir_all(dir)?;
+    let mut shots = Vec::new();
+    for s in BOARD_SCREENS {
+        shots.push((s.to_owned(), Lang::Ru, dir.join(format!("{s}.ru.png"))));
+        shots.push((s.to_owned(), Lang::En, dir.join(format!("{s}.en.png"))));
+    }
+    render_board(&shots)?;
+    Ok(shots.into_iter().map(|s| s.2).collect())
+}

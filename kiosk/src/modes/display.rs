@@ -1,0 +1,144 @@
+//! `kiosk display`: the waiting-zone board at run time. The feed client and a slow poll of
+//! `getQueueState` (for the average wait, which the feed does not carry) run on a small tokio
+//! runtime; their updates reach the UI thread through one channel that a Slint timer drains.
+//! The UI thread never waits on the network; announcements play on their own thread.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use slint::ComponentHandle;
+
+use crate::central::client::{Client, Endpoint};
+use crate::central::feed::{FeedTarget, FeedUpdate};
+use crate::config::Config;
+use crate::display::{Announcer, BoardState, BoardView, apply, board_view};
+use crate::health::BoardHealth;
+
+/// How often the average wait is asked for.
+const AVERAGE_EVERY: Duration = Duration::from_secs(60);
+
+/// What reaches the UI thread.
+#[derive(Debug)]
+pub enum Input {
+    Feed(FeedUpdate),
+    AverageWait(Option<u32>),
+}
+
+/// Starts the feed client and the average-wait poll; returns the runtime that runs them.
+pub fn start_feed(
+    cfg: &Config,
+    tx: std_mpsc::Sender<Input>,
+    health: Arc<BoardHealth>,
+) -> Result<tokio::runtime::Runtime, String> {
+    crate::central::client::install_crypto();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client = Client::new(&cfg.central)?;
+    rt.spawn(crate::health::serve(cfg.health_listen.clone(), crate::health::board_router(health)));
+    let target = FeedTarget::new(&cfg.central.url, &cfg.central.token, cfg.kiosk.lpu.0);
+    let (feed_tx, mut feed_rx) = tokio::sync::mpsc::channel::<FeedUpdate>(256);
+    rt.spawn(crate::central::feed::run(target, feed_tx, 0));
+    {
+        let tx = tx.clone();
+        rt.spawn(async move {
+            while let Some(u) = feed_rx.recv().await {
+                if tx.send(Input::Feed(u)).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    let lpu = cfg.kiosk.lpu.0;
+    rt.spawn(async move {
+        let mut tick = tokio::time::interval(AVERAGE_EVERY);
+        loop {
+            tick.tick().await;
+            let r = client
+                .call::<_, domain::wire::QueueState>(
+                    Endpoint::Queue,
+                    "getQueueState",
+                    &serde_json::json!({"lpuId": lpu}),
+                )
+                .await;
+            match r {
+                Ok(q) => {
+                    if tx.send(Input::AverageWait(q.average_wait_minutes)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => log::debug!("display: average wait not refreshed: {e}"),
+            }
+        }
+    });
+    Ok(rt)
+}
+
+/// Runs the board until the window closes.
+pub fn run(cfg: Config, offscreen: bool) -> Result<(), String> {
+    let (tx, rx) = std_mpsc::channel::<Input>();
+    let health = Arc::new(BoardHealth::default());
+    let rt = start_feed(&cfg, tx, health.clone())?;
+    let _offscreen = if offscreen {
+        Some(
+            crate::offscreen::Offscreen::install(cfg.display.width, cfg.display.height)
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
+    let window = ui::BoardWindow::new().map_err(|e| e.to_string())?;
+    window.window().set_size(slint::PhysicalSize::new(cfg.display.width, cfg.display.height));
+    super::announce_first_frame(window.window(), "display");
+    let announcer = Announcer::start(&cfg.display);
+    let started = Instant::now();
+    let offset = 180;
+    let mut state = BoardState::default();
+    let mut shown: Option<(BoardView, String)> = None;
+    let mut watchdog = super::UiWatchdog::from_env();
+    let weak = window.as_weak();
+    let (display, clinic) = (cfg.display.clone(), cfg.kiosk.clinic_name.clone());
+    let timer = slint::Timer::default();
+    let mut tick = move || {
+        watchdog.alive();
+        let now_ms = started.elapsed().as_millis() as u64;
+        while let Ok(input) = rx.try_recv() {
+            match input {
+                Input::Feed(u) => {
+                    if let FeedUpdate::Disconnected(why) = &u {
+                        log::debug!("display: feed down: {why}");
+                    }
+                    if let Some(call) = state.update(u, now_ms) {
+                        log::info!("display: {} called to room {}", call.ticket_number, call.room);
+                        health.calls.fetch_add(1, Ordering::Relaxed);
+                        announcer.announce(call);
+                    }
+                    health.feed_up.store(state.board.connected, Ordering::Relaxed);
+                    health.last_seq.store(state.board.last_seq, Ordering::Relaxed);
+                }
+                Input::AverageWait(m) => state.average_wait_minutes = m,
+            }
+        }
+        let wall = common::clock::now_at_offset(offset);
+        let v = board_view(&state, now_ms, u32::from(wall.minute_of_day), &display);
+        health.stale.store(v.stale, Ordering::Relaxed);
+        let clock = wall.hhmm();
+        // Setting properties redraws: only when something changed.
+        if shown.as_ref().is_none_or(|(sv, sc)| *sv != v || *sc != clock) {
+            if let Some(w) = weak.upgrade() {
+                apply(&w, &v, &clinic, &clock);
+            }
+            shown = Some((v, clock));
+        }
+    };
+    tick();
+    timer.start(slint::TimerMode::Repeated, Duration::from_millis(20), tick);
+    window.run().map_err(|e| e.to_string())?;
+    drop(timer);
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}

@@ -2,17 +2,20 @@
 #   make demo   run the kiosk on embedded defaults (headless when there is no display)
 #   make test   the whole test suite (what CI runs, with fmt and clippy)
 #   make bench  every benchmark, one table; docs/PERFORMANCE.md holds the latest run
+#   make deb    the Debian package (cargo-deb) in target/debian/, contents listed
 
 CARGO ?= cargo
 # Build and run-time packages, by what needs them. Keep this list in step with docs/OPERATIONS.md.
 DEPS_BUILD := pkg-config libusb-1.0-0-dev libfontconfig1-dev fonts-dejavu-core
 # The central service's suite runs a second time against a throwaway PostgreSQL.
 DEPS_TEST := postgresql
+# The Debian package: dpkg-shlibdeps finds the shared libraries the binaries link.
+DEPS_DEB := dpkg-dev
 # The windowed demo loads X11 at run time (winit); nothing is needed without a display.
 DEPS_DEMO := libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
 DEPS := $(DEPS_BUILD)
 
-.PHONY: all deps demo test bench lint fmt clean
+.PHONY: all deps demo test bench deb lint fmt clean
 
 all: test
 
@@ -25,12 +28,13 @@ demo: deps
 	./target/release/kiosk demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless)
 
 test: deps
-	@scripts/ensure-deps.sh $(DEPS_TEST)
+	@scripts/ensure-deps.sh $(DEPS_TEST) $(DEPS_DEB)
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	scripts/test-pg.sh
 	scripts/verify-units.sh
 	scripts/watchdog-systemd.sh
+	scripts/test-deb.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -39,6 +43,10 @@ lint:
 bench: deps
 	@scripts/ensure-deps.sh xvfb $(DEPS_DEMO)
 	@scripts/bench.sh
+
+deb: deps
+	@scripts/ensure-deps.sh $(DEPS_DEB)
+	@scripts/deb.sh
 
 fmt:
 	$(CARGO) fmt --all

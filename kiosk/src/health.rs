@@ -71,11 +71,39 @@ impl Health {
     pub fn json(&self) -> serde_json::Value {
         let get = |m: &Mutex<String>| m.lock().expect("health lock").clone();
         json!({
+            "version": crate::VERSION,
             "printer": get(&self.printer),
             "scanner": get(&self.scanner),
             "central": get(&self.central),
             "offline_journal_depth": (self.journal_depth)(),
         })
+    }
+
+    /// The service screen's live status, for a technician standing at the kiosk.
+    pub fn status_lines(&self) -> Vec<String> {
+        let get = |m: &Mutex<String>| m.lock().expect("health lock").clone();
+        let c = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let n = c(&self.latency_count);
+        let avg = if n > 0 {
+            format!(", в среднем {} мс", c(&self.latency_sum_us) / n / 1000)
+        } else {
+            String::new()
+        };
+        vec![
+            format!("Версия: infomat {}", crate::VERSION),
+            format!("Принтер: {}", get(&self.printer)),
+            format!("Сканер: {}", get(&self.scanner)),
+            format!("Центральный сервер: {}{avg}", get(&self.central)),
+            format!("Офлайн-журнал: талонов ждут отправки: {}", (self.journal_depth)()),
+            format!(
+                "С запуска: сеансов {}, талонов {} (офлайн {}), печатей {}, сбоев печати {}",
+                c(&self.sessions),
+                c(&self.tickets),
+                c(&self.offline_tickets),
+                c(&self.prints),
+                c(&self.print_failures)
+            ),
+        ]
     }
 
     /// Prometheus text exposition.
@@ -138,6 +166,7 @@ pub struct BoardHealth {
 impl BoardHealth {
     pub fn json(&self) -> serde_json::Value {
         json!({
+            "version": crate::VERSION,
             "mode": "display",
             "feed": if self.feed_up.load(Ordering::Relaxed) { "connected" } else { "down" },
             "stale": self.stale.load(Ordering::Relaxed),

@@ -28,3 +28,6 @@ pub mod session;
 pub mod tools;
 pub mod ui_bind;
 pub mod view;
+
+/// This build: the package version and the commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("INFOMAT_COMMIT"), ")");

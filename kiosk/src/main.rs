@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "kiosk", version, about = "Infomat: clinic self-service kiosk and waiting-zone display")]
+#[command(name = "kiosk", version = kiosk::VERSION, about = "Infomat: clinic self-service kiosk and waiting-zone display")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -510,7 +510,11 @@ impl Drop for DemoShots {
 
 /// The demo's waiting-zone board: `kiosk display` in its own window on the demo central, and a
 /// doctor who calls the next walk-in every 20 s so the board has something to show.
-fn demo_board(dir: &std::path::Path, central: &str, rt: &tokio::runtime::Runtime) -> Option<std::process::Child> {
+fn demo_board(
+    dir: &std::path::Path,
+    central: &str,
+    rt: &tokio::runtime::Runtime,
+) -> Option<std::process::Child> {
     let config = dir.join("display.toml");
     let text = format!(
         "[kiosk]\nid = 50\nlpu_id = 1\nclinic_name = \"Городская поликлиника № 1\"\n\

@@ -145,8 +145,15 @@ fn clear_hidden(w: &KioskWindow, shown: &str) {
         i.set_status(s(""));
     }
     if shown != "service" {
-        w.global::<ServiceAdapter>().set_lines(model(Vec::new()));
+        let sv = w.global::<ServiceAdapter>();
+        sv.set_lines(model(Vec::new()));
+        sv.set_status(model(Vec::new()));
     }
+}
+
+/// The service screen's live status block (devices, central, journal, version).
+pub fn set_service_status(w: &KioskWindow, lines: &[String]) {
+    w.global::<ServiceAdapter>().set_status(model(lines.iter().map(|l| s(l)).collect()));
 }
 
 /// Routes every adapter callback to `on`.
@@ -251,5 +258,6 @@ pub fn every_text(w: &KioskWindow) -> Vec<String> {
     out.extend([i.get_primary_text(), i.get_secondary_text(), i.get_tertiary_text()]);
     out.extend(i.get_lines().iter());
     out.extend(w.global::<ServiceAdapter>().get_lines().iter());
+    out.extend(w.global::<ServiceAdapter>().get_status().iter());
     out.into_iter().map(|s| s.to_string()).filter(|s| !s.is_empty()).collect()
 }

@@ -59,7 +59,11 @@ impl Kiosk {
             let inputs = inputs.clone();
             ui_bind::connect(&w, Rc::new(move |i| inputs.borrow_mut().push(i)));
         }
-        let cfg = SessionConfig { registry_phone: "+7 495 000-00-00".into(), ..SessionConfig::default() };
+        let cfg = SessionConfig {
+            registry_phone: "+7 495 000-00-00".into(),
+            service_pin_sha256: Some(kiosk::modes::live::DEMO_PIN_SHA256),
+            ..SessionConfig::default()
+        };
         let d = Driver::new(cfg, rig, std::io::sink(), Now { ms: 0, today: monday_10am().date });
         let k = Kiosk { w, d, inputs, _dir: TempDir(dir) };
         k.show();
@@ -400,4 +404,52 @@ fn idle_timeout_wipes_every_text() {
     k.show();
     assert_eq!(k.screen(), "attract");
     k.assert_forgotten(5);
+}
+
+#[test]
+fn the_service_screen_is_behind_a_pin_with_a_lockout_and_drives_the_printer() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("service");
+    // A patient's ticket first: the technician will reprint it.
+    k.scan(7);
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    k.press("Готово");
+    assert_eq!(k.receipts().len(), 1);
+    // The hidden gesture (a long press in a corner) has no label on purpose.
+    k.feed(Event::Tap(kiosk::session::Action::ServiceGesture));
+    assert_eq!(k.screen(), "service-pin");
+    for _ in 0..2 {
+        k.type_digits("0000");
+        k.press("Далее");
+        assert!(k.shows("Неверный PIN"), "{:?}", k.labels());
+    }
+    k.type_digits("0000");
+    k.press("Далее");
+    assert_eq!(k.screen(), "problem", "third wrong PIN: locked out");
+    k.press("Понятно");
+    k.feed(Event::Tap(kiosk::session::Action::ServiceGesture));
+    assert_ne!(k.screen(), "service-pin", "still locked: the PIN screen does not open");
+    assert!(k.shows("заблокирован"), "{:?}", k.labels());
+    k.press("Понятно");
+    // Five minutes later the right PIN opens it.
+    k.d.wait(301_000).unwrap();
+    assert_eq!(k.screen(), "attract");
+    k.feed(Event::Tap(kiosk::session::Action::ServiceGesture));
+    k.type_digits("1234");
+    k.press("Далее");
+    assert_eq!(k.screen(), "service", "{:?}", k.labels());
+    k.press("Тестовая печать");
+    assert!(k.shows("test page printed"), "{:?}", k.labels());
+    assert_eq!(k.receipts().len(), 2, "the code-page test page came out of the virtual printer");
+    k.press("Повторить последний талон");
+    assert!(k.shows("last ticket reprinted"), "{:?}", k.labels());
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 3);
+    assert_eq!(receipts[2], receipts[0], "the patient's ticket, byte for byte");
+    assert_eq!(k.waiting_in_queue(), 1, "a reprint is not a new ticket");
+    k.press("Самопроверка");
+    assert!(k.shows("central OK"), "{:?}", k.labels());
+    k.press("Отправить офлайн-талоны");
+    assert!(k.shows("sync: 0 confirmed, 0 rejected, 0 pending"), "{:?}", k.labels());
 }

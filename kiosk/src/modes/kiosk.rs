@@ -280,13 +280,17 @@ pub fn run(setup: Setup) -> Result<(), String> {
     };
 
     let render = {
-        let (weak, session, clinic) = (window.as_weak(), session.clone(), kiosk.clinic_name.clone());
+        let (weak, session, clinic, health) =
+            (window.as_weak(), session.clone(), kiosk.clinic_name.clone(), health.clone());
         move || {
             if let Some(w) = weak.upgrade() {
                 let s = session.borrow();
                 let n = now();
                 let clock = common::clock::now_at_offset(offset).hhmm();
                 ui_bind::apply(&w, &crate::view::view(&s, n.ms), &clinic, &clock);
+                if matches!(s.screen, crate::session::Screen::Service { .. }) {
+                    ui_bind::set_service_status(&w, &health.status_lines());
+                }
             }
         }
     };
@@ -399,12 +403,7 @@ pub fn demo_setup(
         central: super::live::central_config(central.url()),
         session: SessionConfig {
             registry_phone: "+7 495 000-00-00".into(),
-            // PIN 1234 in the demo.
-            service_pin_sha256: Some([
-                0x03, 0xac, 0x67, 0x42, 0x16, 0xf3, 0xe1, 0x5c, 0x76, 0x1e, 0xe1, 0xa5, 0xe2, 0x55, 0xf0,
-                0x67, 0x95, 0x36, 0x23, 0xc8, 0xb3, 0x88, 0xb4, 0x45, 0x9e, 0x13, 0xf9, 0x78, 0xd7, 0xc8,
-                0x46, 0xf4,
-            ]),
+            service_pin_sha256: Some(super::live::DEMO_PIN_SHA256),
             ..SessionConfig::default()
         },
         printer: Box::new(drivers::link::TcpOpener {

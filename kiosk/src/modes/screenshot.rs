@@ -17,7 +17,7 @@ use super::standin::StandInClinic;
 use crate::session::{Action, CentralError, Effect, Event, Lang, PrinterHealth, SessionConfig};
 
 /// Every screen `--screen` accepts; `attract` first.
-pub const SCREENS: [&str; 21] = [
+pub const SCREENS: [&str; 22] = [
     "attract",
     "enter-enp",
     "enter-enp-error",
@@ -39,6 +39,7 @@ pub const SCREENS: [&str; 21] = [
     "problem",
     "idle-warning",
     "service-pin",
+    "service",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +88,7 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Driver<ShotRunner, std::
     let anna = runner.clinic.patients[0].clone();
     let cfg = SessionConfig {
         registry_phone: "+7 495 000-00-00".into(),
-        service_pin_sha256: Some([0; 32]),
+        service_pin_sha256: Some(super::live::DEMO_PIN_SHA256),
         ..SessionConfig::default()
     };
     let mut d = Driver::new(cfg, runner, std::io::sink(), crate::session::Now { ms: 0, today: today() });
@@ -131,10 +132,17 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Driver<ShotRunner, std::
                 }
             }
         }
-        "service-pin" => {
+        "service-pin" | "service" => {
             tap(&mut d, Action::ServiceGesture)?;
             tap(&mut d, Action::Digit(1))?;
             tap(&mut d, Action::Digit(2))?;
+            if name == "service" {
+                tap(&mut d, Action::Digit(3))?;
+                tap(&mut d, Action::Digit(4))?;
+                tap(&mut d, Action::Next)?;
+                tap(&mut d, Action::Service(crate::session::ServiceCommand::TestPage))?;
+                d.feed(Event::ServiceReport("test page printed".into()))?;
+            }
         }
         "problem" => {
             d.feed(Event::ReadFailed(crate::session::ReadFailure::NotAPolicy))?;
@@ -227,6 +235,9 @@ pub fn render(
             view = crate::view::view(&s, d.now().ms);
         }
         crate::ui_bind::apply(&ui, &view, "Городская поликлиника № 1", "10:05");
+        if name == "service" {
+            crate::ui_bind::set_service_status(&ui, &sample_status());
+        }
         screen.save_png(path)?;
     }
     Ok(())
@@ -323,4 +334,19 @@ pub fn render_board_all(dir: &Path) -> Result<Vec<std::path::PathBuf>, ShotError
     }
     render_board(&shots)?;
     Ok(shots.into_iter().map(|s| s.2).collect())
+}
+
+/// The service screen's status block as a healthy kiosk shows it after a few patients.
+fn sample_status() -> Vec<String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let h = crate::health::Health::new(Box::new(|| 0));
+    h.set(&h.printer, "Ready");
+    h.set(&h.scanner, "connected");
+    for ms in [18, 25, 31] {
+        h.observe_central(std::time::Duration::from_millis(ms), true);
+    }
+    h.sessions.fetch_add(14, Relaxed);
+    h.tickets.fetch_add(9, Relaxed);
+    h.prints.fetch_add(12, Relaxed);
+    h.status_lines()
 }

@@ -84,11 +84,10 @@ impl Health {
         let get = |m: &Mutex<String>| m.lock().expect("health lock").clone();
         let c = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let n = c(&self.latency_count);
-        let avg = if n > 0 {
-            format!(", в среднем {} мс", c(&self.latency_sum_us) / n / 1000)
-        } else {
-            String::new()
-        };
+        let avg = c(&self.latency_sum_us)
+            .checked_div(n)
+            .map(|us| format!(", в среднем {} мс", us / 1000))
+            .unwrap_or_default();
         vec![
             format!("Версия: infomat {}", crate::VERSION),
             format!("Принтер: {}", get(&self.printer)),

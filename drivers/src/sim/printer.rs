@@ -31,6 +31,10 @@ pub struct SimState {
     pub silent: bool,
     /// Paper runs out after this many more printed lines (a roll ending mid-job).
     pub lines_left: Option<u32>,
+    /// The cable is pulled after this many more bytes arrive: the connection drops mid-job.
+    pub unplug_after_bytes: Option<usize>,
+    /// Pulled: every connection is dropped at once until `replug`.
+    pub unplugged: bool,
 }
 
 impl SimState {
@@ -173,6 +177,12 @@ impl VirtualPrinter {
     }
 
     /// Ends the stream: anything printed but not cut becomes a last receipt.
+    /// The cable came out mid-job: what was printed so far is an uncut, incomplete ticket.
+    pub fn cable_pulled(&mut self) -> Vec<Receipt> {
+        self.complete = false;
+        self.finish()
+    }
+
     pub fn finish(&mut self) -> Vec<Receipt> {
         self.print_line();
         if self.y > 0 || !self.lines.is_empty() {
@@ -695,10 +705,13 @@ pub fn serve_stream<S: std::io::Read + std::io::Write>(
     state: Arc<Mutex<SimState>>,
     spool: &Spool,
 ) -> std::io::Result<()> {
-    let mut printer = VirtualPrinter::new(family, width, state);
+    if state.lock().expect("sim state lock").unplugged {
+        return Ok(());
+    }
+    let mut printer = VirtualPrinter::new(family, width, state.clone());
     let mut buf = [0u8; 4096];
     loop {
-        let n = match stream.read(&mut buf) {
+        let mut n = match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e)
@@ -713,6 +726,30 @@ pub fn serve_stream<S: std::io::Read + std::io::Write>(
             }
             Err(e) => return Err(e),
         };
+        let pulled = {
+            let mut st = state.lock().expect("sim state lock");
+            match st.unplug_after_bytes {
+                Some(left) if n >= left => {
+                    n = left;
+                    st.unplug_after_bytes = None;
+                    st.unplugged = true;
+                    true
+                }
+                Some(left) => {
+                    st.unplug_after_bytes = Some(left - n);
+                    false
+                }
+                None => false,
+            }
+        };
+        if pulled {
+            // The cable is out: what arrived is printed (the paper stays uncut), no answer.
+            printer.feed(&buf[..n]);
+            for r in printer.cable_pulled() {
+                spool.store(r)?;
+            }
+            return Ok(());
+        }
         let answer = printer.feed(&buf[..n]);
         if !answer.is_empty() {
             stream.write_all(&answer)?;
@@ -749,7 +786,8 @@ pub fn serve_tcp(
 }
 
 /// Applies a control command (`paper out`, `paper ok`, `paper near-end`, `cover open`,
-/// `cover closed`, `offline`, `online`, `silent`, `answer`, `run-out-after N`).
+/// `cover closed`, `offline`, `online`, `silent`, `answer`, `run-out-after N`, `unplug-after N`
+/// (bytes), `replug`).
 pub fn control(state: &Mutex<SimState>, command: &str) -> Result<(), String> {
     let mut st = state.lock().expect("sim state lock");
     let words: Vec<&str> = command.split_whitespace().collect();
@@ -767,6 +805,13 @@ pub fn control(state: &Mutex<SimState>, command: &str) -> Result<(), String> {
         ["silent"] => st.silent = true,
         ["answer"] => st.silent = false,
         ["run-out-after", n] => st.lines_left = Some(n.parse().map_err(|_| format!("not a number: {n}"))?),
+        ["unplug-after", n] => {
+            st.unplug_after_bytes = Some(n.parse().map_err(|_| format!("not a number: {n}"))?);
+        }
+        ["replug"] => {
+            st.unplugged = false;
+            st.unplug_after_bytes = None;
+        }
         _ => return Err(format!("unknown command {command:?}")),
     }
     Ok(())
@@ -877,5 +922,43 @@ mod tests {
         ) {
             let _ = render_stream(&parts.concat(), Family::Epson, 576);
         }
+    }
+}
+
+#[cfg(test)]
+mod unplug_tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn the_cable_comes_out_after_n_bytes_and_stays_out_until_replugged() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(SimState { unplug_after_bytes: Some(300), ..SimState::default() }));
+        let spool = Arc::new(Spool::new(None).unwrap());
+        {
+            let (state, spool) = (state.clone(), spool.clone());
+            std::thread::spawn(move || serve_tcp(listener, Family::Epson, 576, state, spool));
+        }
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        let text = vec![b'A'; 2000];
+        let _ = c.write_all(&text);
+        c.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+        let mut b = [0u8; 1];
+        let r = c.read(&mut b);
+        assert!(matches!(r, Ok(0) | Err(_)), "the link is gone: {r:?}");
+        assert!(state.lock().unwrap().unplugged);
+        let receipts = spool.receipts();
+        assert_eq!(receipts.len(), 1);
+        assert!(!receipts[0].complete, "an uncut, incomplete ticket");
+        // Unplugged: a new connection is dropped at once.
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        let _ = c.write_all(&[0x10, 0x04, 0x01]);
+        c.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+        assert!(matches!(c.read(&mut b), Ok(0) | Err(_)));
+        control(&state, "replug").unwrap();
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        c.write_all(&[0x10, 0x04, 0x01]).unwrap();
+        assert_eq!(c.read(&mut b).unwrap(), 1, "answers again once plugged back");
     }
 }

@@ -121,9 +121,11 @@ impl Journal {
         if let Some(t) = self.pending.iter().find(|t| t.oms_number == enp && t.issued_at.date == now.date) {
             return Ok(t.clone());
         }
-        let n = match self.day {
-            Some((d, last)) if d == now.date => last + 1,
-            _ => 1,
+        // A new day restarts the series. A clock that went back (a dead RTC battery, a bad NTP
+        // answer) does not: numbers continue, so no number is ever given twice in a day.
+        let (day, n) = match self.day {
+            Some((d, last)) if now.date <= d => (d, last + 1),
+            _ => (now.date, 1),
         };
         let t = OfflineTicket {
             local_number: TicketNumber::offline(kiosk, n).to_string(),
@@ -132,8 +134,8 @@ impl Journal {
             issued_at: now,
             request_id,
         };
-        self.append(&[Record::Day { day: now.date, last: n }, Record::Issue(t.clone())])?;
-        self.day = Some((now.date, n));
+        self.append(&[Record::Day { day, last: n }, Record::Issue(t.clone())])?;
+        self.day = Some((day, n));
         self.pending.push(t.clone());
         Ok(t)
     }
@@ -221,6 +223,39 @@ mod tests {
         assert_eq!(j.issue(KioskId(2), other, birth, at(24, 8), "r4".into()).unwrap().local_number, "К2-001");
         let mode = std::fs::metadata(j.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_clock_that_jumps_back_never_reuses_a_number() {
+        let d = dir("clock");
+        let birth = Date::from_ymd(1948, 3, 5).unwrap();
+        let enps: Vec<Enp> = domain::demo::patients().iter().take(5).map(|p| p.enp).collect();
+        let mut j = Journal::open(&d).unwrap();
+        let mut issue = |i: usize, when: DateTime| {
+            j.issue(KioskId(2), enps[i], birth, when, format!("r{i}")).unwrap().local_number
+        };
+        assert_eq!(issue(0, at(23, 9)), "К2-001");
+        assert_eq!(issue(1, at(23, 9)), "К2-002");
+        // The RTC falls back a day, then NTP puts it right.
+        assert_eq!(issue(2, at(22, 9)), "К2-003", "the series goes on, it does not restart");
+        assert_eq!(issue(3, at(23, 10)), "К2-004", "and К2-001 is not given out twice on the 23rd");
+        // A real new day restarts it.
+        assert_eq!(issue(4, at(24, 8)), "К2-001");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_full_disk_refuses_the_ticket_rather_than_losing_it() {
+        let d = dir("full");
+        let mut j = Journal::open(&d).unwrap();
+        // From now on every write to the journal fails with ENOSPC, as on a full disk.
+        j.file = OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let enp = Enp::parse("7700000000000016").unwrap();
+        let e = j.issue(KioskId(2), enp, Date::from_ymd(1948, 3, 5).unwrap(), at(23, 9), "r1".into());
+        let msg = e.expect_err("no ticket that could not be recorded").to_string();
+        assert!(msg.contains("No space left on device"), "{msg}");
+        assert!(j.pending().is_empty(), "nothing pending that is not on disk");
         std::fs::remove_dir_all(&d).unwrap();
     }
 

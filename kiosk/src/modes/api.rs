@@ -134,21 +134,20 @@ pub async fn run(
             else {
                 return Err(ApiError::Setup("unexpected event".into()));
             };
-            match result {
-                Ok(Reply::Ticket(t)) => {
-                    if json_out {
-                        writeln!(
-                            out,
-                            "{}",
-                            json!({"number": t.number.0, "offline": t.offline, "ticket_id": t.ticket_id})
-                        )?;
-                    } else {
-                        let how = if t.offline { " (offline, will be sent to central)" } else { "" };
-                        writeln!(out, "ticket {}{how}", t.number)?;
-                    }
-                }
+            // A patient who already waits gets their ticket again, as the kiosk screen shows it.
+            let (t, already) = match result {
+                Ok(Reply::Ticket(t)) => (t, false),
+                Err(crate::session::CentralError::AlreadyInQueue(t)) => (t, true),
                 Ok(_) => return Err(ApiError::Setup("unexpected reply".into())),
                 Err(e) => return Err(ApiError::Setup(format!("central refused: {e:?}"))),
+            };
+            if json_out {
+                let v = json!({"number": t.number.0, "offline": t.offline, "ticket_id": t.ticket_id, "already_had": already});
+                writeln!(out, "{v}")?;
+            } else {
+                let how = if t.offline { " (offline, will be sent to central)" } else { "" };
+                let again = if already { " (already in the queue)" } else { "" };
+                writeln!(out, "ticket {}{how}{again}", t.number)?;
             }
         }
         ApiCommand::Sync => {

@@ -3,6 +3,8 @@
 #   make test   the whole test suite (what CI runs, with fmt and clippy)
 #   make bench  every benchmark, one table; docs/PERFORMANCE.md holds the latest run
 #   make deb    the Debian package (cargo-deb) in target/debian/, contents listed
+#   make fuzz   every fuzz target for FUZZ_SECONDS (default 60) each; CI runs it for 5
+#   make soak   10,000 scripted patient sessions against central and the virtual devices
 
 CARGO ?= cargo
 # Build and run-time packages, by what needs them. Keep this list in step with docs/OPERATIONS.md.
@@ -11,11 +13,13 @@ DEPS_BUILD := pkg-config libusb-1.0-0-dev libfontconfig1-dev fonts-dejavu-core
 DEPS_TEST := postgresql
 # The Debian package: dpkg-shlibdeps finds the shared libraries the binaries link.
 DEPS_DEB := dpkg-dev
+# libFuzzer is C++, built by libfuzzer-sys.
+DEPS_FUZZ := g++
 # The windowed demo loads X11 at run time (winit); nothing is needed without a display.
 DEPS_DEMO := libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
 DEPS := $(DEPS_BUILD)
 
-.PHONY: all deps demo test bench deb lint fmt clean
+.PHONY: all deps demo test bench deb fuzz soak lint fmt clean
 
 all: test
 
@@ -43,6 +47,10 @@ lint:
 bench: deps
 	@scripts/ensure-deps.sh xvfb $(DEPS_DEMO)
 	@scripts/bench.sh
+
+fuzz: deps
+	@scripts/ensure-deps.sh $(DEPS_FUZZ)
+	@scripts/fuzz.sh
 
 deb: deps
 	@scripts/ensure-deps.sh $(DEPS_DEB)

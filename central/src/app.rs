@@ -198,19 +198,15 @@ async fn rpc(
     endpoint: Endpoint,
 ) -> Response {
     let Some(kiosk) = kiosk_of(&state, &headers) else { return unauthorized() };
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(_) => {
+    let req = match wire::parse_request(&body) {
+        Ok(r) => r,
+        Err(wire::EnvelopeError::NotJson) => {
             return reply(
                 Value::Null,
                 Err(RpcError::protocol(rpc_code::PARSE_ERROR, "Parse error: body is not JSON")),
             );
         }
-    };
-    let id = value.get("id").cloned().unwrap_or(Value::Null);
-    let req = match serde_json::from_value::<Request>(value) {
-        Ok(r) if r.jsonrpc == "2.0" => r,
-        _ => {
+        Err(wire::EnvelopeError::NotJsonRpc { id }) => {
             return reply(
                 id,
                 Err(RpcError::protocol(

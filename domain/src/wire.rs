@@ -642,6 +642,46 @@ pub struct SyncedTicket {
 
 // ---- Feed -----------------------------------------------------------------------------------
 
+/// Why a request body is not a call (the server answers with the JSON-RPC code).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvelopeError {
+    /// Not JSON at all: `-32700`, no id to echo.
+    NotJson,
+    /// JSON, but not a JSON-RPC 2.0 call: `-32600`, echoing the id if there was one.
+    NotJsonRpc { id: Value },
+}
+
+/// Reads a request body as a JSON-RPC 2.0 call (the server's first step; fuzzed).
+pub fn parse_request(body: &[u8]) -> Result<Request, EnvelopeError> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| EnvelopeError::NotJson)?;
+    let id = value.get("id").cloned().unwrap_or(Value::Null);
+    match serde_json::from_value::<Request>(value) {
+        Ok(r) if r.jsonrpc == "2.0" => Ok(r),
+        _ => Err(EnvelopeError::NotJsonRpc { id }),
+    }
+}
+
+/// What a response body means to a client (fuzzed).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplyError {
+    /// Not a JSON-RPC response: a proxy's error page, a cut body. Worth one more try.
+    Garbage(String),
+    /// Central answered with an error.
+    Rpc(Box<RpcError>),
+    /// A response, but its result is not what `method` returns.
+    BadResult(String),
+}
+
+/// Decodes a response body to `method`'s result type.
+pub fn decode_reply<T: serde::de::DeserializeOwned>(method: &str, body: &[u8]) -> Result<T, ReplyError> {
+    let parsed: Response = serde_json::from_slice(body).map_err(|e| ReplyError::Garbage(e.to_string()))?;
+    match (parsed.result, parsed.error) {
+        (_, Some(e)) => Err(ReplyError::Rpc(Box::new(e))),
+        (result, None) => serde_json::from_value(result.unwrap_or(Value::Null))
+            .map_err(|e| ReplyError::BadResult(format!("{method}: {e}"))),
+    }
+}
+
 /// Server -> display frames. No personal data, ever.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]

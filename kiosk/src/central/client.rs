@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use domain::wire::{self, Response, RpcError, code};
+use domain::wire::{self, RpcError, code};
 
 use crate::config::CentralConfig;
 use crate::session::CentralError;
@@ -171,18 +170,15 @@ impl Client {
                     continue;
                 }
             };
-            let parsed: Response = match serde_json::from_slice(&body) {
-                Ok(r) => r,
-                Err(e) => {
+            return match wire::decode_reply(method, &body) {
+                Ok(t) => Ok(t),
+                Err(wire::ReplyError::Garbage(e)) => {
                     // Garbage may be a proxy's error page mid-failover: worth one more try.
                     last = CallError::BadReply(format!("HTTP {status}: {e}"));
                     continue;
                 }
-            };
-            return match (parsed.result, parsed.error) {
-                (_, Some(e)) => Err(CallError::Rpc(Box::new(e))),
-                (result, None) => serde_json::from_value(result.unwrap_or(Value::Null))
-                    .map_err(|e| CallError::BadReply(format!("{method}: {e}"))),
+                Err(wire::ReplyError::Rpc(e)) => Err(CallError::Rpc(e)),
+                Err(wire::ReplyError::BadResult(e)) => Err(CallError::BadReply(e)),
             };
         }
         Err(last)

@@ -46,6 +46,12 @@ const DOCTORS: [SeedDoctor; 12] = [
     (901, LPU, "Фролов", "Виктор", "Николаевич", "2050", "118", 20, false),
 ];
 
+/// The demo doctors' full names ("Иванова Мария Петровна"): public, shown on every screen and
+/// ticket, so privacy checks must not take a doctor for a patient.
+pub fn doctor_names() -> Vec<String> {
+    DOCTORS.iter().map(|d| format!("{} {} {}", d.2, d.3, d.4)).collect()
+}
+
 /// Moscow time: the demo clinic's wall clock.
 pub const OFFSET: i16 = 180;
 

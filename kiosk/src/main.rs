@@ -91,6 +91,11 @@ enum Command {
         #[arg(long)]
         display: bool,
     },
+    /// Scripted patient visits against central and the virtual devices, with accounting.
+    Soak {
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+    },
     /// Run the demo on embedded defaults.
     Demo {
         /// No window: run a scripted walk-in and booking and print each screen.
@@ -384,6 +389,60 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Soak { sessions } => {
+            common::logging::init(log::LevelFilter::Warn);
+            let dir = std::env::temp_dir().join(format!("infomat-soak-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&dir);
+            // Central runs as its own process, as in production: the RSS measured is the kiosk's.
+            let mut central = match start_central_process(&dir) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("kiosk: soak: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let opts = kiosk::modes::live::RigOptions {
+                dir: dir.clone(),
+                tickets: None,
+                clock: std::sync::Arc::new(|| common::clock::now_at_offset(central::seed::OFFSET)),
+                ident_per_minute: 1_000_000,
+                external_central: Some(central.1.clone()),
+            };
+            let t = std::time::Instant::now();
+            let result = kiosk::modes::soak::run(sessions, &opts, std::io::stdout().lock());
+            let _ = central.0.kill();
+            let _ = central.0.wait();
+            let _ = std::fs::remove_dir_all(&dir);
+            match result {
+                Ok(r) => {
+                    println!(
+                        "soak: {} visits in {:.0} s: {} tickets (+{} handed back), {} booked and cancelled, {} printed, {} called",
+                        r.visits,
+                        t.elapsed().as_secs_f64(),
+                        r.tickets_new,
+                        r.tickets_again,
+                        r.booked,
+                        r.printed,
+                        r.called
+                    );
+                    println!(
+                        "soak: RSS after warm-up {} kB, at the end {} kB: growth {} kB (limit 2048)",
+                        r.rss_warm_kb,
+                        r.rss_end_kb,
+                        r.rss_growth_kb()
+                    );
+                    if r.rss_growth_kb() > 2048 {
+                        eprintln!("kiosk: soak: memory grew more than 2 MB after warm-up");
+                        return ExitCode::from(1);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kiosk: soak: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Demo { headless } => {
             common::logging::init(log::LevelFilter::Info);
             let has_display =
@@ -433,6 +492,7 @@ fn main() -> ExitCode {
                 tickets: Some(tickets.clone()),
                 clock: std::sync::Arc::new(|| common::clock::now_at_offset(central::seed::OFFSET)),
                 ident_per_minute: 10,
+                external_central: None,
             };
             // Every screen the scripted patient sees, rendered offscreen as the window would show it.
             let screens = PathBuf::from("demo-out/screens");
@@ -546,4 +606,34 @@ fn demo_board(
     });
     println!("waiting-zone board: a second window; a doctor calls the next ticket every 20 s");
     Some(child)
+}
+
+/// `central serve` from beside this binary, seeded with the demo clinic, on a free loopback
+/// port; returns the process and its URL once it answers.
+fn start_central_process(dir: &std::path::Path) -> Result<(std::process::Child, String), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let bin = exe.with_file_name("central");
+    if !bin.exists() {
+        return Err(format!("{} not found: build it first (make soak does)", bin.display()));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let child = std::process::Command::new(&bin)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--seed", "demo"])
+        .args(["--ident-per-minute", "1000000", "--db"])
+        .arg(dir.join("central.sqlite"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if t.elapsed() > std::time::Duration::from_secs(30) {
+            return Err("central did not start within 30 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok((child, format!("http://127.0.0.1:{port}")))
 }

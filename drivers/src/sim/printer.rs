@@ -663,37 +663,67 @@ pub fn stack(receipts: &[Receipt], width: usize) -> Bitmap {
     out
 }
 
-/// Where served receipts go: `ticket-0001.png` and `.txt` per cut, and a copy in memory.
+/// Where served receipts go: `ticket-0001.png` and `.txt` per cut, and a copy in memory of the
+/// latest ones (a simulator serving a soak or a week-long demo must not grow without bound).
 #[derive(Debug)]
 pub struct Spool {
     dir: Option<std::path::PathBuf>,
-    received: Mutex<Vec<Receipt>>,
+    received: Mutex<Received>,
 }
+
+#[derive(Debug, Default)]
+struct Received {
+    /// The latest receipts, oldest first; only the last [`KEEP_IMAGES`] keep their image.
+    kept: std::collections::VecDeque<Receipt>,
+    total: usize,
+    complete: usize,
+}
+
+/// Receipts kept in memory.
+pub const KEEP_RECEIPTS: usize = 256;
+/// Of those, how many keep their picture.
+pub const KEEP_IMAGES: usize = 16;
 
 impl Spool {
     pub fn new(dir: Option<std::path::PathBuf>) -> std::io::Result<Spool> {
         if let Some(d) = &dir {
             std::fs::create_dir_all(d)?;
         }
-        Ok(Spool { dir, received: Mutex::new(Vec::new()) })
+        Ok(Spool { dir, received: Mutex::new(Received::default()) })
     }
 
     fn store(&self, r: Receipt) -> std::io::Result<()> {
         let mut all = self.received.lock().expect("spool lock");
-        let n = all.len() + 1;
+        all.total += 1;
+        all.complete += usize::from(r.complete);
+        let n = all.total;
         if let Some(d) = &self.dir {
             let stem =
                 if r.complete { format!("ticket-{n:04}") } else { format!("ticket-{n:04}-incomplete") };
             std::fs::write(d.join(format!("{stem}.png")), r.image.to_png())?;
             std::fs::write(d.join(format!("{stem}.txt")), r.lines.join("\n") + "\n")?;
         }
-        all.push(r);
+        all.kept.push_back(r);
+        if all.kept.len() > KEEP_RECEIPTS {
+            all.kept.pop_front();
+        }
+        let len = all.kept.len();
+        if len > KEEP_IMAGES {
+            let old = &mut all.kept[len - KEEP_IMAGES - 1];
+            old.image = Bitmap::new(old.image.width, 0);
+        }
         Ok(())
     }
 
-    /// Every receipt so far.
+    /// The latest receipts (up to [`KEEP_RECEIPTS`]), oldest first.
     pub fn receipts(&self) -> Vec<Receipt> {
-        self.received.lock().expect("spool lock").clone()
+        self.received.lock().expect("spool lock").kept.iter().cloned().collect()
+    }
+
+    /// Receipts ever stored, and how many of them were complete.
+    pub fn counts(&self) -> (usize, usize) {
+        let all = self.received.lock().expect("spool lock");
+        (all.total, all.complete)
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,8 @@ impl Journal {
     pub fn open(dir: &Path) -> Result<Journal, JournalError> {
         let path = dir.join(FILE_NAME);
         let io = |source| JournalError::Io { path: path.clone(), source };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        // Private like the file: who queued offline is nobody else's business on this machine.
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io)?;
         let mut pending: Vec<OfflineTicket> = Vec::new();
         let mut day = None;
         // A torn record at the end must not glue itself to the next one: cut it off.

@@ -391,6 +391,7 @@ pub fn demo_setup(
         tickets: Some(tickets.to_path_buf()),
         clock: Arc::new(|| common::clock::now_at_offset(central::seed::OFFSET)),
         ident_per_minute: 10,
+        external_central: None,
     };
     let central = rt.block_on(super::live::start_central(&opts)).map_err(|e| e.to_string())?;
     let (printer_addr, _paper, _spool) =

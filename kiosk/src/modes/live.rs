@@ -49,6 +49,9 @@ pub struct RigOptions {
     pub clock: Clock,
     /// Identification attempts central allows per minute (the soak needs many).
     pub ident_per_minute: usize,
+    /// Use a central already running there (`http://HOST:PORT`, token [`TOKEN`]) instead of
+    /// one in this process: the soak measures the kiosk's memory alone.
+    pub external_central: Option<String>,
 }
 
 impl std::fmt::Debug for RigOptions {
@@ -65,6 +68,7 @@ impl RigOptions {
             tickets: None,
             clock: Arc::new(move || at),
             ident_per_minute: 10,
+            external_central: None,
         }
     }
 }
@@ -135,7 +139,9 @@ pub fn central_config(url: String) -> CentralConfig {
 /// A kiosk's peers, running, and the effect runner over them.
 pub struct Rig {
     pub rt: tokio::runtime::Runtime,
-    pub central: Embedded,
+    /// Central in this process (None when the rig uses an external one).
+    pub central: Option<Embedded>,
+    central_url: String,
     pub runtime: Arc<CentralRuntime>,
     printer: PrinterWorker,
     pub printer_state: Arc<Mutex<SimState>>,
@@ -149,7 +155,7 @@ pub struct Rig {
 
 impl std::fmt::Debug for Rig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rig").field("central", &self.central).finish_non_exhaustive()
+        f.debug_struct("Rig").field("central", &self.central_url).finish_non_exhaustive()
     }
 }
 
@@ -157,9 +163,16 @@ impl Rig {
     pub fn start(opts: &RigOptions) -> Result<Rig, RigError> {
         crate::central::client::install_crypto();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        let central = rt.block_on(start_central(opts))?;
+        let (central, central_url) = match &opts.external_central {
+            Some(url) => (None, url.clone()),
+            None => {
+                let c = rt.block_on(start_central(opts))?;
+                let url = c.url();
+                (Some(c), url)
+            }
+        };
         let kiosk = demo_kiosk();
-        let client = Client::new(&central_config(central.url())).map_err(RigError::Client)?;
+        let client = Client::new(&central_config(central_url.clone())).map_err(RigError::Client)?;
         let runtime = Arc::new(
             CentralRuntime::new(client, kiosk.id, kiosk.lpu, &opts.dir.join("journal"), opts.clock.clone())
                 .map_err(|e| RigError::Client(e.to_string()))?,
@@ -181,7 +194,19 @@ impl Rig {
             Some(ScannerEvent::Connected(_)) => {}
             other => return Err(RigError::Io(std::io::Error::other(format!("virtual scanner: {other:?}")))),
         }
-        Ok(Rig { rt, central, runtime, printer, printer_state, spool, scanner_sim, scanner, shown: 0, kiosk })
+        Ok(Rig {
+            rt,
+            central,
+            central_url,
+            runtime,
+            printer,
+            printer_state,
+            spool,
+            scanner_sim,
+            scanner,
+            shown: 0,
+            kiosk,
+        })
     }
 
     /// Sends raw bytes through the virtual scanner and returns what the kiosk's scanner driver
@@ -208,13 +233,23 @@ impl Rig {
         self.scan_bytes(&bytes).expect("the virtual scanner answers within 2 s")
     }
 
+    /// Central's base URL.
+    pub fn central_url(&self) -> &str {
+        &self.central_url
+    }
+
     /// Stops central (as on SIGTERM): calls fail as unreachable until [`Rig::start_central_again`].
     pub fn stop_central(&mut self) {
-        self.rt.block_on(self.central.stop());
+        if let Some(c) = self.central.as_mut() {
+            self.rt.block_on(c.stop());
+        }
     }
 
     pub fn start_central_again(&mut self) -> Result<(), RigError> {
-        Ok(self.rt.block_on(self.central.restart())?)
+        match self.central.as_mut() {
+            Some(c) => Ok(self.rt.block_on(c.restart())?),
+            None => Ok(()),
+        }
     }
 
     /// Sends offline tickets now (the runtime does this every 15 s).
@@ -246,11 +281,12 @@ impl Rig {
     fn new_receipts(&mut self) -> Vec<Vec<String>> {
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
-            let all = self.spool.receipts();
-            if all.len() > self.shown || Instant::now() >= deadline {
-                let new = all[self.shown.min(all.len())..].iter().map(|r| r.lines.clone()).collect();
-                self.shown = all.len();
-                return new;
+            let (total, _) = self.spool.counts();
+            if total > self.shown || Instant::now() >= deadline {
+                let kept = self.spool.receipts();
+                let new = (total - self.shown.min(total)).min(kept.len());
+                self.shown = total;
+                return kept[kept.len() - new..].iter().map(|r| r.lines.clone()).collect();
             }
             std::thread::sleep(Duration::from_millis(5));
         }

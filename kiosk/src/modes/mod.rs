@@ -9,6 +9,7 @@
 //!   an effect runner over them: the headless demo, UI tests, soak and benchmarks.
 //! - [`screenshot`]: any screen with sample data, rendered offscreen to PNG.
 //! - [`selftest`]: `kiosk selftest`, named checks with hints for technicians.
+//! - [`soak`]: `kiosk soak`, thousands of scripted visits with accounting at the end.
 //! - [`standin`]: an in-memory clinic that answers instantly with fixed sample data, for
 //!   screenshots (the same picture every run, whatever the date).
 
@@ -19,6 +20,7 @@ pub mod kiosk;
 pub mod live;
 pub mod screenshot;
 pub mod selftest;
+pub mod soak;
 pub mod standin;
 
 use std::time::{Duration, Instant};

@@ -48,6 +48,10 @@ bench: deps
 	@scripts/ensure-deps.sh xvfb $(DEPS_DEMO)
 	@scripts/bench.sh
 
+soak: deps
+	$(CARGO) build --release -p kiosk -p central
+	./target/release/kiosk soak --sessions 10000
+
 fuzz: deps
 	@scripts/ensure-deps.sh $(DEPS_FUZZ)
 	@scripts/fuzz.sh

@@ -32,7 +32,7 @@ fn main() {
     opts.ident_per_minute = 100_000;
     let rig = Rig::start(&opts).expect("rig");
     let (tx, mut feed) = tokio::sync::mpsc::channel(1024);
-    rig.rt.spawn(kiosk::central::feed::run(FeedTarget::new(&rig.central_url(), TOKEN, 1), tx, 0));
+    rig.rt.spawn(kiosk::central::feed::run(FeedTarget::new(rig.central_url(), TOKEN, 1), tx, 0));
 
     let screen = kiosk::offscreen::Offscreen::install(1920, 1080).unwrap();
     let board_ui = ui::BoardWindow::new().unwrap();

@@ -29,7 +29,7 @@ fn main() {
     let mut opts = RigOptions::fixed(&dir.join("rig"), at);
     opts.ident_per_minute = 100_000;
     let rig = Rig::start(&opts).expect("rig");
-    let central_url = rig.central_url();
+    let central_url = rig.central_url().to_owned();
 
     // --- scan -> menu on screen -------------------------------------------------------------
     let screen = kiosk::offscreen::Offscreen::install(1080, 1920).unwrap();

@@ -40,7 +40,7 @@ impl Clinic {
         let _ = std::fs::remove_dir_all(&dir);
         let rig = Rig::start(&RigOptions::fixed(&dir, monday_10am())).unwrap();
         let (tx, feed) = tokio::sync::mpsc::channel(256);
-        rig.rt.spawn(kiosk::central::feed::run(FeedTarget::new(&rig.central_url(), TOKEN, 1), tx, 0));
+        rig.rt.spawn(kiosk::central::feed::run(FeedTarget::new(rig.central_url(), TOKEN, 1), tx, 0));
         let kiosk = Driver::new(
             SessionConfig::default(),
             rig,

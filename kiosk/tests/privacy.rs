@@ -148,7 +148,7 @@ fn offline_journal_is_private_while_pending_and_empty_once_synced() {
     assert!(std::fs::read_to_string(&file).unwrap().contains(&enp), "pending: kept for the sync");
     // Central comes up; after the sync nothing personal remains on the kiosk.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let _central = rt.block_on(async {
+    rt.block_on(async {
         let store = central::store::Store::open(&dir.join("c.sqlite").display().to_string()).await.unwrap();
         central::seed::seed(&store, common::clock::now_at_offset(180).date).await.unwrap();
         let tokens = std::collections::HashMap::from([("demo".to_owned(), 2)]);
@@ -158,7 +158,7 @@ fn offline_journal_is_private_while_pending_and_empty_once_synced() {
             std::sync::Arc::new(|| common::clock::now_at_offset(180)),
         ));
         let l = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        tokio::spawn(central::app::serve(l, state, std::future::pending()))
+        tokio::spawn(central::app::serve(l, state, std::future::pending()));
     });
     let out = kiosk(&["sync"]);
     assert!(out.status.success());

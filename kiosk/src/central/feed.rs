@@ -113,6 +113,9 @@ pub struct FeedTarget {
     pub url: String,
     pub token: String,
     pub lpu: u32,
+    /// The CA that signed central's certificate (`central.ca_file`), trusted besides the public
+    /// roots, as the RPC client does.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl FeedTarget {
@@ -122,14 +125,40 @@ impl FeedTarget {
         } else {
             format!("ws://{}", central_url.trim_start_matches("http://"))
         };
-        FeedTarget { url: ws, token: token.to_owned(), lpu }
+        FeedTarget { url: ws, token: token.to_owned(), lpu, ca_file: None }
     }
+
+    pub fn with_ca(mut self, ca_file: Option<std::path::PathBuf>) -> FeedTarget {
+        self.ca_file = ca_file;
+        self
+    }
+}
+
+/// The TLS setup for `wss://` with a private CA: the public roots plus that CA.
+fn connector(ca_file: &std::path::Path) -> Result<tokio_tungstenite::Connector, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    let certs = CertificateDer::pem_file_iter(ca_file).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| format!("{}: {e}", ca_file.display()))?;
+        roots.add(cert).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+    }
+    let cfg = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    Ok(tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(cfg)))
 }
 
 /// Runs until `updates` is closed: connect, read frames, reconnect with backoff.
 pub async fn run(target: FeedTarget, updates: mpsc::Sender<FeedUpdate>, mut resume_from: u64) {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     super::client::install_crypto();
+    let tls = match target.ca_file.as_deref().map(connector).transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = updates.send(FeedUpdate::Disconnected(format!("central.ca_file: {e}"))).await;
+            return;
+        }
+    };
     let mut backoff = Duration::from_secs(1);
     loop {
         let url = format!("{}{}?lpuId={}", target.url, domain::wire::EVENTS_PATH, target.lpu);
@@ -143,7 +172,8 @@ pub async fn run(target: FeedTarget, updates: mpsc::Sender<FeedUpdate>, mut resu
         if let Ok(v) = format!("Bearer {}", target.token).parse() {
             req.headers_mut().insert("authorization", v);
         }
-        match tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(req)).await {
+        let connect = tokio_tungstenite::connect_async_tls_with_config(req, None, false, tls.clone());
+        match tokio::time::timeout(Duration::from_secs(5), connect).await {
             Ok(Ok((mut ws, _))) => {
                 backoff = Duration::from_secs(1);
                 if updates.send(FeedUpdate::Connected).await.is_err() {

@@ -40,7 +40,8 @@ pub fn start_feed(
         .map_err(|e| e.to_string())?;
     let client = Client::new(&cfg.central)?;
     rt.spawn(crate::health::serve(cfg.health_listen.clone(), crate::health::board_router(health)));
-    let target = FeedTarget::new(&cfg.central.url, &cfg.central.token, cfg.kiosk.lpu.0);
+    let target = FeedTarget::new(&cfg.central.url, &cfg.central.token, cfg.kiosk.lpu.0)
+        .with_ca(cfg.central.ca_file.clone());
     let (feed_tx, mut feed_rx) = tokio::sync::mpsc::channel::<FeedUpdate>(256);
     rt.spawn(crate::central::feed::run(target, feed_tx, 0));
     {

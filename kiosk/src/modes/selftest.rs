@@ -244,7 +244,8 @@ async fn central_checks(cfg: &Config, out: &mut Vec<Check>) {
         }
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let target = crate::central::feed::FeedTarget::new(&cfg.central.url, &cfg.central.token, cfg.kiosk.lpu.0);
+    let target = crate::central::feed::FeedTarget::new(&cfg.central.url, &cfg.central.token, cfg.kiosk.lpu.0)
+        .with_ca(cfg.central.ca_file.clone());
     let task = tokio::spawn(crate::central::feed::run(target, tx, 0));
     let got = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(u) = rx.recv().await {

@@ -20,7 +20,7 @@ need -rw-r--r-- lib/udev/rules.d/99-infomat.rules
 for f in kiosk.example.toml display.example.toml kiosk.token display.token; do
     need -rw-r--r-- "usr/share/doc/infomat/examples/$f"
 done
-for f in README.md OPERATIONS.md CONFIG.md copyright; do need -rw-r--r-- "usr/share/doc/infomat/$f"; done
+for f in README.md OPERATIONS.md CONFIG.md SECURITY.md RELIABILITY.md copyright; do need -rw-r--r-- "usr/share/doc/infomat/$f"; done
 depends=$(echo "$listing" | sed -n 's/^Depends: //p')
 for d in libusb-1.0-0 libx11-6 libxkbcommon-x11-0 adduser; do
     case "$depends" in *"$d"*) ;; *) echo "test-deb: Depends lacks $d: $depends" >&2; fail=1 ;; esac

@@ -17,7 +17,7 @@ need() { # MODE PATH
 for b in kiosk central escpos-sim scanner-sim; do need -rwxr-xr-x "usr/bin/$b"; done
 for u in kiosk display selftest central; do need -rw-r--r-- "lib/systemd/system/infomat-$u.service"; done
 need -rw-r--r-- lib/udev/rules.d/99-infomat.rules
-for f in kiosk.example.toml display.example.toml kiosk.token display.token; do
+for f in kiosk.example.toml display.example.toml kiosk.token display.token kiosk-tokens.example; do
     need -rw-r--r-- "usr/share/doc/infomat/examples/$f"
 done
 for f in README.md OPERATIONS.md CONFIG.md SECURITY.md RELIABILITY.md copyright; do need -rw-r--r-- "usr/share/doc/infomat/$f"; done

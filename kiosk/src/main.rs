@@ -196,14 +196,10 @@ fn main() -> ExitCode {
             }
         },
         Command::Display { config, offscreen } => {
-            let cfg = match kiosk::config::load(&config) {
+            let cfg = match load_config(&config) {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("kiosk: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
-            common::logging::init(cfg.log_level);
             log::info!(
                 "display for clinic {} ({}x{}), central {}",
                 cfg.kiosk.lpu.0,
@@ -220,14 +216,10 @@ fn main() -> ExitCode {
             }
         }
         Command::Run { config, offscreen } => {
-            let cfg = match kiosk::config::load(&config) {
+            let cfg = match load_config(&config) {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("kiosk: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
-            common::logging::init(cfg.log_level);
             log::info!(
                 "configuration {} is valid: kiosk {} of clinic {}, central {}",
                 config.display(),
@@ -636,4 +628,18 @@ fn start_central_process(dir: &std::path::Path) -> Result<(std::process::Child, 
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     Ok((child, format!("http://127.0.0.1:{port}")))
+}
+
+/// Reads and validates a configuration and starts logging at its level; exit 2 on errors.
+fn load_config(path: &std::path::Path) -> Result<kiosk::config::Config, ExitCode> {
+    match kiosk::config::load(path) {
+        Ok(c) => {
+            common::logging::init(c.log_level);
+            Ok(c)
+        }
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
 }

@@ -111,16 +111,7 @@ fn scanner_garbage_and_a_partial_frame_get_a_plain_answer() {
         assert_eq!(k.screen(), "attract");
     }
     // Half a policy barcode (the patient pulled the card away): refused, nothing half-decoded.
-    let p = domain::demo::patient(4);
-    let full = drivers::sim::scanner::policy_barcode(
-        drivers::card::barcode::BarcodeType::T02,
-        p.enp,
-        &p.name,
-        p.sex,
-        p.birth_date,
-        None,
-    )
-    .unwrap();
+    let full = drivers::sim::scanner::demo_barcode(4);
     let ev = k.d.runner.scan_bytes(&full[..60]).expect("a frame");
     k.feed(ev);
     assert_eq!(k.screen(), "problem", "{:?}", k.labels());

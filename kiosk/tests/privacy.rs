@@ -210,16 +210,7 @@ fn the_running_kiosk_logs_nothing_personal_even_at_trace() {
     // Three patients scan their policies, a few seconds apart; then nobody comes.
     std::thread::sleep(Duration::from_secs(2));
     for i in [0, 1, 2] {
-        let p = domain::demo::patient(i);
-        let bytes = drivers::sim::scanner::policy_barcode(
-            drivers::card::barcode::BarcodeType::T02,
-            p.enp,
-            &p.name,
-            p.sex,
-            p.birth_date,
-            None,
-        )
-        .unwrap();
+        let bytes = drivers::sim::scanner::demo_barcode(i);
         scanner.scan(&bytes).unwrap();
         std::thread::sleep(Duration::from_millis(800));
     }

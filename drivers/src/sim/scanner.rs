@@ -40,6 +40,13 @@ impl VirtualScanner {
     }
 }
 
+/// Demo patient `i`'s policy barcode, type 02 (name, sex and birth date included): what the
+/// demo's digit keys, the rig and the tests "scan".
+pub fn demo_barcode(i: usize) -> Vec<u8> {
+    let p = domain::demo::patient(i);
+    policy_barcode(BarcodeType::T02, p.enp, &p.name, p.sex, p.birth_date, None).expect("demo patients encode")
+}
+
 /// A barcode payload for a named person (demo cards, tests, `scanner-sim --enp`).
 pub fn policy_barcode(
     kind: BarcodeType,

@@ -104,6 +104,22 @@ impl<R: EffectRunner, W: Write> Driver<R, W> {
         Ok(())
     }
 
+    /// Types demo patient `i`'s policy number and birth date on the keypad, from the attract
+    /// screen, as a patient without a scanner would.
+    pub fn type_policy(&mut self, i: usize) -> std::io::Result<()> {
+        let p = domain::demo::patient(i);
+        self.tap(Action::ManualEntry)?;
+        for c in p.enp.expose().bytes() {
+            self.tap(Action::Digit(c - b'0'))?;
+        }
+        self.tap(Action::Next)?;
+        let b = p.birth_date;
+        for c in format!("{:02}{:02}{:04}", b.day(), b.month(), b.year()).bytes() {
+            self.tap(Action::Digit(c - b'0'))?;
+        }
+        self.tap(Action::Next)
+    }
+
     /// Taps the row of the speciality, doctor or referral list whose title is `name`.
     pub fn choose_named(&mut self, name: &'static str) -> Result<(), DemoError> {
         let names: Vec<String> = match &self.session.screen {
@@ -244,17 +260,7 @@ pub fn run_headless<W: Write>(
     d.expect("walk-in done", "attract")?;
 
     writeln!(d.out, "\n== 2. Booking: the policy number is typed, a therapist is booked")?;
-    let ivan = domain::demo::patient(1);
-    d.tap(Action::ManualEntry)?;
-    for c in ivan.enp.expose().bytes() {
-        d.tap(Action::Digit(c - b'0'))?;
-    }
-    d.tap(Action::Next)?;
-    let b = ivan.birth_date;
-    for c in format!("{:02}{:02}{:04}", b.day(), b.month(), b.year()).bytes() {
-        d.tap(Action::Digit(c - b'0'))?;
-    }
-    d.tap(Action::Next)?;
+    d.type_policy(1)?;
     d.expect("manual entry", "menu")?;
     d.tap(Action::Book)?;
     d.choose_named("Терапевт")?;

@@ -331,19 +331,11 @@ pub fn run(setup: Setup) -> Result<(), String> {
                     }
                 }
                 Input::ScanDemo(n) => {
-                    if let Some(sim) = &demo {
-                        let p = domain::demo::patient(n);
-                        if let Ok(bytes) = drivers::sim::scanner::policy_barcode(
-                            drivers::card::barcode::BarcodeType::T02,
-                            p.enp,
-                            &p.name,
-                            p.sex,
-                            p.birth_date,
-                            None,
-                        ) && let Err(e) = sim.lock().expect("scanner lock").scan(&bytes)
-                        {
-                            log::warn!("demo scanner: {e}");
-                        }
+                    if let Some(sim) = &demo
+                        && let Err(e) =
+                            sim.lock().expect("scanner lock").scan(&drivers::sim::scanner::demo_barcode(n))
+                    {
+                        log::warn!("demo scanner: {e}");
                     }
                 }
             }),

@@ -11,13 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use domain::{DateTime, KioskId, LpuId};
-use drivers::card::barcode::BarcodeType;
 use drivers::card::scanner::{Scanner, ScannerEvent};
 use drivers::link::{SerialOpener, TcpOpener};
 use drivers::printer::codepage::{CodePage, Family};
 use drivers::printer::layout::{LayoutConfig, Paper, TextMode};
 use drivers::sim::printer::{Receipt, SimState, Spool, serve_tcp};
-use drivers::sim::scanner::{VirtualScanner, policy_barcode};
+use drivers::sim::scanner::VirtualScanner;
 
 use central::embedded::{Embedded, Tune};
 
@@ -227,10 +226,8 @@ impl Rig {
 
     /// Scans demo patient `i`'s policy barcode (type 02: name, sex and birth date included).
     pub fn scan_patient(&mut self, i: usize) -> Event {
-        let p = domain::demo::patient(i);
-        let bytes = policy_barcode(BarcodeType::T02, p.enp, &p.name, p.sex, p.birth_date, None)
-            .expect("demo patients encode");
-        self.scan_bytes(&bytes).expect("the virtual scanner answers within 2 s")
+        self.scan_bytes(&drivers::sim::scanner::demo_barcode(i))
+            .expect("the virtual scanner answers within 2 s")
     }
 
     /// Central's base URL.

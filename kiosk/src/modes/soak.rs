@@ -95,7 +95,7 @@ pub fn run<W: Write>(visits: usize, opts: &RigOptions, mut out: W) -> Result<Soa
                     let ev = d.runner.scan_patient(who);
                     d.feed(ev)?;
                 } else {
-                    type_in(&mut d, who)?;
+                    d.type_policy(who)?;
                 }
                 expect(&d, "menu")?;
                 d.tap(Action::WalkIn)?;
@@ -114,7 +114,7 @@ pub fn run<W: Write>(visits: usize, opts: &RigOptions, mut out: W) -> Result<Soa
                 d.tap(Action::Done)?;
             }
             "book and cancel" => {
-                type_in(&mut d, who)?;
+                d.type_policy(who)?;
                 expect(&d, "menu")?;
                 d.tap(Action::Book)?;
                 d.choose_named("Терапевт")?;
@@ -145,7 +145,7 @@ pub fn run<W: Write>(visits: usize, opts: &RigOptions, mut out: W) -> Result<Soa
                 d.tap(Action::Done)?;
             }
             "look" => {
-                type_in(&mut d, who)?;
+                d.type_policy(who)?;
                 expect(&d, "menu")?;
                 d.tap(Action::MyAppointments)?;
                 expect(&d, "appointments")?;
@@ -155,7 +155,7 @@ pub fn run<W: Write>(visits: usize, opts: &RigOptions, mut out: W) -> Result<Soa
                 d.tap(Action::Exit)?;
             }
             _ => {
-                type_in(&mut d, who)?;
+                d.type_policy(who)?;
                 d.tap(Action::Book)?;
                 d.choose_named("Терапевт")?;
                 d.wait(45_000)?;
@@ -183,22 +183,6 @@ pub fn run<W: Write>(visits: usize, opts: &RigOptions, mut out: W) -> Result<Soa
     r.rss_end_kb = rss_kb();
     account(&d, &r, &patients, &opts.dir.join("central.sqlite"))?;
     Ok(r)
-}
-
-/// Typed identification: 16 digits, the birth date.
-fn type_in(d: &mut Driver<Rig, std::io::Sink>, who: usize) -> Result<(), SoakError> {
-    let p = domain::demo::patient(who);
-    d.tap(Action::ManualEntry)?;
-    for c in p.enp.expose().bytes() {
-        d.tap(Action::Digit(c - b'0'))?;
-    }
-    d.tap(Action::Next)?;
-    let b = p.birth_date;
-    for c in format!("{:02}{:02}{:04}", b.day(), b.month(), b.year()).bytes() {
-        d.tap(Action::Digit(c - b'0'))?;
-    }
-    d.tap(Action::Next)?;
-    Ok(())
 }
 
 /// Both sides agree: central's queue holds every new ticket once, the printer printed every

@@ -64,12 +64,16 @@ fn main() {
     let mut j = Journal::open(&dir.join("j2")).unwrap();
     let n = if full { 1000 } else { 10 };
     let mut v = Vec::with_capacity(n);
-    let enp = domain::Enp::parse("7700000000000016").unwrap();
-    let birth = Date::from_ymd(1948, 3, 5).unwrap();
+    let patients = domain::demo::patients();
     for i in 0..n {
-        let at = DateTime::new(Date::from_ymd(2026, 11, 23).unwrap(), 10, 0, 180).unwrap();
+        // A different patient each time (the same one again today gets their ticket back
+        // without a write): 50 patients a day, over 20 days.
+        let p = &patients[i % patients.len()];
+        let day = Date::from_ymd(2026, 11, 1 + (i / patients.len()) as u32).unwrap();
+        let at = DateTime::new(day, 10, 0, 180).unwrap();
         let t = Instant::now();
-        j.issue(KioskId(2), enp, birth, at, format!("r{i}")).unwrap();
+        let ticket = j.issue(KioskId(2), p.enp, p.birth_date, at, format!("r{i}")).unwrap();
+        assert_eq!(ticket.request_id, format!("r{i}"), "a new ticket, written");
         v.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     row("offline journal: append + fsync", "recorded", v, None);

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use domain::{Date, PolicySource};
+use domain::PolicySource;
 use drivers::card::barcode::BarcodeType;
 use drivers::printer::codepage::CodePage;
 use drivers::printer::layout::{self, LayoutConfig, Paper, TextMode, TicketDoc, WalkInTicket};
@@ -100,7 +100,6 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     ] {
         out.push(("jsonrpc_reply", name.into(), body.as_bytes().to_vec()));
     }
-    let _ = Date::from_ymd(2026, 11, 23);
     out
 }
 

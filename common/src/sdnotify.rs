@@ -36,14 +36,28 @@ pub fn notify_to(path: &std::ffi::OsStr, state: &str) -> std::io::Result<()> {
 pub fn watchdog_interval() -> Option<Duration> {
     let usec = std::env::var("WATCHDOG_USEC").ok();
     let pid = std::env::var("WATCHDOG_PID").ok();
-    watchdog_interval_from(usec.as_deref(), pid.as_deref(), std::process::id())
+    watchdog_interval_from(
+        usec.as_deref(),
+        pid.as_deref(),
+        std::process::id(),
+        std::os::unix::process::parent_id(),
+    )
 }
 
-/// [`watchdog_interval`] from the two variables' values, for process `me`.
-pub fn watchdog_interval_from(usec: Option<&str>, pid: Option<&str>, me: u32) -> Option<Duration> {
+/// [`watchdog_interval`] from the two variables' values, for process `me` whose parent is
+/// `parent`. The watchdog is ours when systemd set it for us, or for our parent: under cage
+/// the unit's main process is the compositor, and the kiosk it runs is the one whose UI loop
+/// must prove it is alive (with `NotifyAccess=all`).
+pub fn watchdog_interval_from(
+    usec: Option<&str>,
+    pid: Option<&str>,
+    me: u32,
+    parent: u32,
+) -> Option<Duration> {
     let usec: u64 = usec?.parse().ok()?;
     if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok())
         && pid != me
+        && pid != parent
     {
         return None;
     }
@@ -82,11 +96,17 @@ mod tests {
 
     #[test]
     fn the_watchdog_is_pinged_at_half_its_period_and_only_by_its_process() {
-        assert_eq!(watchdog_interval_from(Some("4000000"), Some("77"), 77), Some(Duration::from_secs(2)));
-        assert_eq!(watchdog_interval_from(Some("4000000"), None, 77), Some(Duration::from_secs(2)));
-        assert_eq!(watchdog_interval_from(Some("4000000"), Some("1"), 77), None, "meant for another process");
-        assert_eq!(watchdog_interval_from(None, None, 77), None);
-        assert_eq!(watchdog_interval_from(Some("0"), None, 77), None);
-        assert_eq!(watchdog_interval_from(Some("soon"), None, 77), None);
+        assert_eq!(watchdog_interval_from(Some("4000000"), Some("77"), 77, 1), Some(Duration::from_secs(2)));
+        assert_eq!(watchdog_interval_from(Some("4000000"), None, 77, 1), Some(Duration::from_secs(2)));
+        assert_eq!(
+            watchdog_interval_from(Some("4000000"), Some("5"), 77, 1),
+            None,
+            "meant for another process"
+        );
+        // Under cage the unit's main process is our parent: the watchdog is ours to feed.
+        assert_eq!(watchdog_interval_from(Some("4000000"), Some("1"), 77, 1), Some(Duration::from_secs(2)));
+        assert_eq!(watchdog_interval_from(None, None, 77, 1), None);
+        assert_eq!(watchdog_interval_from(Some("0"), None, 77, 1), None);
+        assert_eq!(watchdog_interval_from(Some("soon"), None, 77, 1), None);
     }
 }

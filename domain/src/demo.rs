@@ -43,6 +43,20 @@ const FATHERS: [(&str, &str); 5] = [
     ("ВИКТОРОВИЧ", "ВИКТОРОВНА"),
 ];
 
+impl DemoPatient {
+    /// The policy this patient carries (barcode, chip card).
+    pub fn policy(&self, source: crate::person::PolicySource) -> crate::person::Policy {
+        crate::person::Policy {
+            enp: self.enp,
+            name: self.name.clone(),
+            sex: Some(self.sex),
+            birth_date: Some(crate::person::BirthDate(self.birth_date)),
+            expiry: None,
+            source,
+        }
+    }
+}
+
 /// Demo patient `i` (0-based, wraps at [`COUNT`]).
 pub fn patient(i: usize) -> DemoPatient {
     let i = i % COUNT;

@@ -10,8 +10,6 @@
 //! - [`clinic`]: specialities, doctors, cabinets, slots, appointments, referrals.
 //! - [`queue`]: the duty-doctor queue ticket and kiosk identity.
 //! - [`demo`]: the deterministic demo population (test people, not real) every part shares.
-//! - [`wire`]: the central API's JSON-RPC envelope, methods' shapes and the queue feed, shared
-//!   by the reference server and the kiosk's client.
 //! - [`device`]: the error kinds every device driver reports, so code outside `drivers`
 //!   can react to a fault without knowing the device.
 //!
@@ -26,7 +24,6 @@ pub mod enp;
 pub mod mask;
 pub mod person;
 pub mod queue;
-pub mod wire;
 
 pub use clinic::{
     Appointment, AppointmentId, Cabinet, Doctor, DoctorId, LpuId, Referral, ReferralId, ScheduleDay, Slot,

@@ -1,25 +1,21 @@
 //! Central's request parser: the envelope, then every method's parameters.
 #![no_main]
-use domain::wire::{self, *};
 use libfuzzer_sys::fuzz_target;
+use protocol::{FeedRequest, Method, MethodVisitor, Rpc, parse_request};
 
-fn params<T: serde::de::DeserializeOwned>(v: &serde_json::Value) {
-    let _ = serde_json::from_value::<T>(v.clone());
+struct Params<'a>(&'a serde_json::Value);
+
+impl MethodVisitor for Params<'_> {
+    fn visit<M: Rpc>(&mut self) {
+        let _ = serde_json::from_value::<M::Params>(self.0.clone());
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(req) = wire::parse_request(data) {
-        let p = &req.params;
-        params::<PatientParams>(p);
-        params::<DoctorsParams>(p);
-        params::<ScheduleParams>(p);
-        params::<BookParams>(p);
-        params::<CancelParams>(p);
-        params::<EnqueueParams>(p);
-        params::<LpuParams>(p);
-        params::<CallNextParams>(p);
-        params::<TicketParams>(p);
-        params::<SyncParams>(p);
+    if let Ok(req) = parse_request(data) {
+        for &m in Method::ALL {
+            m.visit(&mut Params(&req.params));
+        }
     }
     let _ = serde_json::from_slice::<FeedRequest>(data);
 });

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use domain::{BirthDate, Date, DateTime, KioskId, LpuId};
-use kiosk::central::client::Client;
-use kiosk::central::executor::CentralRuntime;
-use kiosk::central::journal::Journal;
+use kiosk::central_link::client::Client;
+use kiosk::central_link::executor::CentralRuntime;
+use kiosk::central_link::journal::Journal;
 use kiosk::config::CentralConfig;
 use kiosk::session::{CentralCall, Credentials, Event, RequestId};
 
@@ -45,7 +45,7 @@ fn main() {
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
         };
-        let clock: kiosk::central::executor::Clock = Arc::new(now);
+        let clock: kiosk::central_link::executor::Clock = Arc::new(now);
         let central =
             CentralRuntime::new(Client::new(&cfg).unwrap(), KioskId(2), LpuId(1), &dir.join("j1"), clock)
                 .unwrap();

@@ -10,8 +10,8 @@ use central::store::Store;
 use domain::demo;
 use domain::{BirthDate, Date, DateTime, DoctorId, KioskId, LpuId};
 use infomat_tests::proxy::{Fault, Proxy};
-use kiosk::central::client::Client;
-use kiosk::central::executor::CentralRuntime;
+use kiosk::central_link::client::Client;
+use kiosk::central_link::executor::CentralRuntime;
 use kiosk::config::CentralConfig;
 use kiosk::session::{CentralCall, CentralError, Credentials, DoctorQuery, Event, Problem, Reply, RequestId};
 
@@ -29,6 +29,9 @@ fn tmp(name: &str) -> std::path::PathBuf {
     d
 }
 
+/// A doctor of clinic 1 (only doctors call patients).
+const DOCTOR: &str = "doctor-1";
+
 struct Central {
     addr: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -38,8 +41,9 @@ struct Central {
 async fn start_central(db: &str, addr: &str) -> Central {
     let store = Store::open(db).await.unwrap();
     central::seed::seed(&store, now().date).await.unwrap();
-    let mut tokens = std::collections::HashMap::new();
-    tokens.insert("k2".to_owned(), 2);
+    // Kiosk 2's token, and a doctor's for the calls the board shows.
+    let mut tokens: central::auth::Tokens = std::collections::HashMap::from([("k2".to_owned(), 2)]).into();
+    tokens.add(DOCTOR, central::auth::Identity::new(protocol::Role::Doctor, 1, None)).unwrap();
     let clock: Clock = Arc::new(now);
     let state = Arc::new(AppState::new(store, tokens, clock));
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
@@ -61,16 +65,7 @@ impl Central {
 }
 
 fn runtime(url: &str, journal: &std::path::Path) -> CentralRuntime {
-    let cfg = CentralConfig {
-        url: url.to_owned(),
-        token: "k2".into(),
-        ca_file: None,
-        connect_timeout: Duration::from_millis(300),
-        request_timeout: Duration::from_millis(600),
-    };
-    let client = Client::new(&cfg).unwrap().with_backoff(Duration::from_millis(10));
-    let clock: kiosk::central::executor::Clock = Arc::new(now);
-    CentralRuntime::new(client, KioskId(2), LpuId(1), journal, clock).unwrap()
+    runtime_as(url, journal, "k2", 2)
 }
 
 fn creds(i: usize) -> Credentials {
@@ -264,18 +259,15 @@ async fn faults_become_plain_messages_and_writes_apply_once() {
     proxy.set(Fault::None);
     let report = rt.sync().await.unwrap();
     assert_eq!((report.confirmed, report.still_pending), (1, 0));
-    let v: domain::wire::QueueState = rt
-        .client
-        .call(kiosk::central::client::Endpoint::Queue, "getQueueState", &serde_json::json!({"lpuId": 1}))
-        .await
-        .unwrap();
+    let v =
+        rt.client.call::<protocol::call::GetQueueState>(&protocol::LpuParams { lpu_id: 1 }).await.unwrap();
     assert_eq!(v.waiting, 1, "one ticket, not two");
     c.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_resumes_across_a_central_restart() {
-    use kiosk::central::feed::{Board, FeedTarget, run};
+    use kiosk::central_link::queue_feed::{Board, FeedTarget, run};
     let dir = tmp("feed");
     let db = dir.join("c.sqlite").display().to_string();
     let c = start_central(&db, "127.0.0.1:0").await;
@@ -301,7 +293,8 @@ async fn the_board_resumes_across_a_central_restart() {
     pump(&mut board, &|b| b.connected && b.last_seq > 0).await;
     let call_next = |room: &'static str, base: String| async move {
         let body = serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "callNext", "params": {"lpuId": 1, "room": room}})).unwrap();
-        central::client::post_json(&base, domain::wire::QUEUE_PATH, "k2", &body).await.unwrap();
+        let reply = central::client::post_json(&base, protocol::QUEUE_PATH, DOCTOR, &body).await.unwrap();
+        assert!(!String::from_utf8_lossy(&reply).contains("error"), "{}", String::from_utf8_lossy(&reply));
     };
     call_next("214", format!("http://{addr}")).await;
     pump(&mut board, &|b| b.calls.len() == 1).await;
@@ -325,18 +318,20 @@ async fn the_board_resumes_across_a_central_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runtime_task_syncs_when_central_returns() {
-    use kiosk::central::executor::Job;
+    use kiosk::effects::{CentralJob, Message};
     let dir = tmp("task");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
     let rt = Arc::new(runtime(&format!("http://{addr}"), &dir.join("journal")));
-    let (events_tx, mut events) = tokio::sync::mpsc::channel(16);
-    let jobs = rt.clone().spawn(events_tx, Duration::from_millis(200));
-    jobs.send(Job { req: RequestId(1), credentials: creds(0), call: CentralCall::EnqueueWalkIn })
+    let (sink, events) = kiosk::effects::channel();
+    let jobs = rt.clone().spawn_observed(sink, Duration::from_millis(200), Arc::new(|_, _| {}));
+    jobs.send(CentralJob { req: RequestId(1), credentials: creds(0), call: CentralCall::EnqueueWalkIn })
         .await
         .unwrap();
-    let Some(Event::Central { req, result: Ok(Reply::Ticket(t)) }) = events.recv().await else {
-        panic!("a ticket")
+    let answer =
+        tokio::task::spawn_blocking(move || events.next_within(Duration::from_secs(10))).await.unwrap();
+    let Some(Message::Answer(Event::Central { req, result: Ok(Reply::Ticket(t)) })) = answer else {
+        panic!("a ticket: {answer:?}")
     };
     assert_eq!(req, RequestId(1));
     assert!(t.offline);
@@ -349,5 +344,118 @@ async fn the_runtime_task_syncs_when_central_returns() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     drop(jobs);
+    c.stop().await;
+}
+
+fn runtime_as(url: &str, journal: &std::path::Path, token: &str, kiosk: u32) -> CentralRuntime {
+    let cfg = CentralConfig {
+        url: url.to_owned(),
+        token: token.into(),
+        ca_file: None,
+        connect_timeout: Duration::from_millis(300),
+        request_timeout: Duration::from_millis(600),
+    };
+    let client = Client::new(&cfg).unwrap().with_backoff(Duration::from_millis(10));
+    CentralRuntime::new(client, KioskId(kiosk), LpuId(1), journal, Arc::new(now)).unwrap()
+}
+
+/// A token central does not know, or a kiosk id its token is not bound to, is a configuration
+/// fault: the patient is sent to the desk, and no offline ticket is printed that central would
+/// then refuse (the kiosk can reach central; it is not offline).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_a_fault_not_an_offline_ticket() {
+    let dir = tmp("refused");
+    let c = start_central(&dir.join("c.sqlite").display().to_string(), "127.0.0.1:0").await;
+    let url = format!("http://{}", c.addr);
+    for (token, kiosk, why) in [("no-such-token", 2, "HTTP 401"), ("k2", 3, "FORBIDDEN: another kiosk's id")]
+    {
+        let rt = runtime_as(&url, &dir.join(format!("journal-{kiosk}")), token, kiosk);
+        let r = call(&rt, 1, &creds(0), CentralCall::EnqueueWalkIn).await;
+        assert_eq!(r, Err(CentralError::NotAuthorized), "{why}");
+        assert_eq!(rt.pending_offline(), 0, "{why}: nothing journaled, nothing printed");
+        let p = Problem::from_central(&CentralError::NotAuthorized);
+        assert!(p.message(kiosk::session::Lang::Ru, "+7 495").contains("регистратур"));
+        if token != "k2" {
+            // Every call says the same, and the service screen names the fault.
+            let r = call(&rt, 2, &creds(0), CentralCall::Identify).await;
+            assert_eq!(r, Err(CentralError::NotAuthorized), "{why}");
+            let line = rt.ping_line().await;
+            assert!(line.contains("does not accept this kiosk"), "{why}: {line}");
+        }
+    }
+    c.stop().await;
+}
+
+/// A ticket central refuses at sync (here: a patient it does not know) leaves the pending list
+/// but is kept, masked, for the service screen and /health; the others are confirmed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_refused_at_sync_is_kept_for_staff() {
+    let dir = tmp("rejected");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let rt = runtime(&format!("http://{addr}"), &dir.join("journal"));
+    let stranger = Credentials {
+        enp: domain::Enp::parse("7700000000000016").unwrap(),
+        birth_date: BirthDate(Date::from_ymd(1931, 1, 1).unwrap()),
+    };
+    for (req, who) in [(1, creds(0)), (2, stranger)] {
+        let Ok(Reply::Ticket(t)) = call(&rt, req, &who, CentralCall::EnqueueWalkIn).await else {
+            panic!("an offline ticket")
+        };
+        assert!(t.offline);
+    }
+    let c = start_central(&dir.join("c.sqlite").display().to_string(), &addr).await;
+    let report = rt.sync().await.unwrap();
+    assert_eq!((report.confirmed, report.rejected, report.still_pending), (1, 1, 0));
+    let rejected = rt.rejected_offline();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].local_number, "К2-002");
+    assert_eq!(rejected[0].policy, "7700********0016");
+    assert_eq!(rejected[0].reason, "PATIENT_NOT_FOUND");
+    // It survives a restart of the kiosk; the birth date and full policy do not.
+    let again = runtime(&format!("http://{addr}"), &dir.join("journal"));
+    assert_eq!(again.rejected_offline(), rejected);
+    let text =
+        std::fs::read_to_string(dir.join("journal").join(kiosk::central_link::journal::FILE_NAME)).unwrap();
+    assert!(!text.contains("7700000000000016") && !text.contains("1931"), "{text}");
+    c.stop().await;
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_by_the_client_itself() {
+    let cfg = CentralConfig {
+        url: "http://10.0.0.5:8080".into(),
+        token: "k2".into(),
+        ca_file: None,
+        connect_timeout: Duration::from_millis(300),
+        request_timeout: Duration::from_millis(600),
+    };
+    let e = Client::new(&cfg).unwrap_err().to_string();
+    assert!(e.contains("plain http://"), "{e}");
+    // Ways around a naive check: credentials that look like loopback, an upper-case scheme.
+    for sneaky in ["http://127.0.0.1:1@central.clinic.local/", "http://[::1]@10.0.0.5/", "HTTP://10.0.0.5"] {
+        assert!(Client::new(&CentralConfig { url: sneaky.into(), ..cfg.clone() }).is_err(), "{sneaky}");
+    }
+    for local in ["http://127.0.0.1:1", "http://localhost:1", "http://[::1]:1", "https://10.0.0.5"] {
+        Client::new(&CentralConfig { url: local.into(), ..cfg.clone() }).unwrap();
+    }
+}
+
+/// A board whose token central refuses says so (the technician's log and the board's status),
+/// instead of looking like a network outage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_with_a_refused_token_says_so() {
+    use kiosk::central_link::queue_feed::{FeedTarget, FeedUpdate, run};
+    let dir = tmp("feed-refused");
+    let c = start_central(&dir.join("c.sqlite").display().to_string(), "127.0.0.1:0").await;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let feed = tokio::spawn(run(FeedTarget::new(&format!("http://{}", c.addr), "no-such-token", 1), tx, 0));
+    let u =
+        tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("an update");
+    match u {
+        FeedUpdate::Disconnected(why) => assert!(why.contains("does not accept this token"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    feed.abort();
     c.stop().await;
 }

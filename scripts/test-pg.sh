@@ -1,29 +1,7 @@
 #!/usr/bin/env bash
-# Runs the central service's test suite against a throwaway PostgreSQL on loopback: a fresh
-# cluster in a temporary directory, owned by the `postgres` user, stopped and removed at exit.
+# Runs the central service's test suite against a throwaway PostgreSQL (scripts/with-pg.sh):
+# the suite again on PostgreSQL, and central/tests/pg.rs (several nodes, sslmode).
 # Usage: scripts/test-pg.sh [cargo test args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$bin" ]; then
-    echo "test-pg: PostgreSQL server binaries not found (package postgresql)" >&2
-    exit 1
-fi
-port=${INFOMAT_PG_PORT:-55432}
-dir=$(mktemp -d /tmp/infomat-pg.XXXXXX)
-as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-cleanup() {
-    as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
-as_pg "$bin/initdb" -D "$dir/data" -U infomat --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=300" start >/dev/null
-export INFOMAT_TEST_PG="postgres://infomat@127.0.0.1:$port/postgres"
-echo "test-pg: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
-cargo test -p central "$@"
+exec scripts/with-pg.sh cargo test -p central "$@"

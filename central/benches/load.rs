@@ -1,8 +1,13 @@
-//! Load benchmark of the central service on this machine, SQLite, over loopback:
+//! Load benchmark of the central service on this machine, over loopback:
 //! - reads (getQueueState, getSpecialitiesInfo) from 50 concurrent keep-alive clients:
 //!   target at least 3,000 requests/s with p99 under 20 ms;
 //! - enqueueWalkIn from 50 concurrent clients: at least 500/s with p99 under 20 ms;
-//! - 1,000 WebSocket subscribers: a `called` event reaches each with p99 under 100 ms.
+//! - 1,000 WebSocket subscribers: a `called` event reaches each with p99 under 100 ms;
+//! - the same reads and enqueues over HTTPS (central's own rustls), in the same run: TLS may
+//!   cost at most 15 % of plain throughput;
+//! - with INFOMAT_BENCH_PG (a PostgreSQL admin URL; `make bench` starts a throwaway server):
+//!   reads and enqueues spread over two central nodes sharing one database: enqueue at least
+//!   500/s with p99 under 20 ms.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,28 +20,56 @@ use tokio::net::TcpStream;
 
 use central::app::{AppState, serve};
 use central::store::Store;
-use domain::wire::{BOOKING_PATH, QUEUE_PATH};
 use domain::{Date, Enp};
+use protocol::{BOOKING_PATH, QUEUE_PATH};
 
 const TOKEN: &str = "bench";
 
+/// A byte stream to central: plain TCP or TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// Where the load goes: plain HTTP or HTTPS trusting the lab CA.
+#[derive(Clone)]
+enum Target {
+    Plain,
+    Tls(tokio_rustls::TlsConnector),
+}
+
 /// A keep-alive HTTP/1.1 connection posting JSON.
 struct Conn {
-    r: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    w: tokio::net::tcp::OwnedWriteHalf,
+    r: BufReader<tokio::io::ReadHalf<Box<dyn Io>>>,
+    w: tokio::io::WriteHalf<Box<dyn Io>>,
+    port: u16,
 }
 
 impl Conn {
     async fn open(addr: &str) -> Conn {
+        Conn::open_with(addr, &Target::Plain).await
+    }
+
+    async fn open_with(addr: &str, target: &Target) -> Conn {
         let s = TcpStream::connect(addr).await.unwrap();
         s.set_nodelay(true).unwrap();
-        let (r, w) = s.into_split();
-        Conn { r: BufReader::new(r), w }
+        let port = s.local_addr().unwrap().port();
+        let io: Box<dyn Io> = match target {
+            Target::Plain => Box::new(s),
+            Target::Tls(c) => {
+                let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+                Box::new(c.connect(name, s).await.unwrap())
+            }
+        };
+        let (r, w) = tokio::io::split(io);
+        Conn { r: BufReader::new(r), w, port }
     }
 
     async fn post(&mut self, path: &str, body: &[u8]) -> Vec<u8> {
+        self.post_as(TOKEN, path, body).await
+    }
+
+    async fn post_as(&mut self, token: &str, path: &str, body: &[u8]) -> Vec<u8> {
         let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         self.w.write_all(head.as_bytes()).await.unwrap();
@@ -66,8 +99,10 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 /// Runs `clients` loops for `secs`, each building its next request with `make(n)`; with
 /// `rate` (requests/s over all clients) each client paces itself, otherwise it sends as fast
 /// as answers come back (the saturation throughput).
+#[allow(clippy::too_many_arguments)]
 async fn load(
-    addr: &str,
+    addrs: &[String],
+    target: &Target,
     clients: usize,
     secs: f64,
     rate: Option<f64>,
@@ -78,11 +113,13 @@ async fn load(
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (addr, make, counter) = (addr.to_owned(), make.clone(), counter.clone());
+    for i in 0..clients {
+        // Clients spread over the nodes.
+        let (addr, make, counter) = (addrs[i % addrs.len()].clone(), make.clone(), counter.clone());
+        let target = target.clone();
         let period = rate.map(|r| Duration::from_secs_f64(clients as f64 / r));
         tasks.push(tokio::spawn(async move {
-            let mut c = Conn::open(&addr).await;
+            let mut c = Conn::open_with(&addr, &target).await;
             let mut lat = Vec::new();
             // Spread the clients' first requests over one period.
             let mut next = Instant::now() + period.map_or(Duration::ZERO, |p| p.mul_f64(rand_fraction(&c)));
@@ -109,8 +146,7 @@ async fn load(
 
 /// A per-connection pseudo-random fraction (the local port), to stagger paced clients.
 fn rand_fraction(c: &Conn) -> f64 {
-    let port = c.w.local_addr().map_or(0, |a| a.port());
-    f64::from(port.wrapping_mul(40_503) % 1000) / 1000.0
+    f64::from(c.port.wrapping_mul(40_503) % 1000) / 1000.0
 }
 
 fn no_error(reply: &[u8]) {
@@ -127,6 +163,93 @@ fn row_result(name: &str, target: &str, mut lat: Vec<f64>, result: &str) {
     println!("| {name} | {target} | {m:.2} ms | {p:.2} ms | {result} |");
 }
 
+/// Adds `n` attached bench patients (distinct, for one waiting ticket each) and returns their
+/// policy numbers.
+async fn bench_patients(store: &Store, n: usize, birth: Date) -> Vec<String> {
+    let mut enps = Vec::with_capacity(n);
+    let mut tx = store.pool.begin().await.unwrap();
+    for i in 0..n {
+        let mut d = [0u8; 15];
+        let mut k = 990_000_000_000 + i as u64;
+        for slot in d.iter_mut().rev() {
+            *slot = (k % 10) as u8;
+            k /= 10;
+        }
+        let enp = Enp::with_check_digit(&d);
+        sqlx::query("INSERT INTO patient (enp, birth_date, last_name, first_name, middle_name, sex, lpu_id, attach_date) VALUES ($1, $2, 'НАГРУЗКА', 'ТЕСТ', NULL, 'male', 1, '2020-01-01')")
+            .bind(enp.expose())
+            .bind(birth.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        enps.push(enp.expose());
+    }
+    tx.commit().await.unwrap();
+    enps
+}
+
+type Make = Arc<dyn Fn(usize) -> (&'static str, Vec<u8>) + Send + Sync>;
+
+fn reads() -> Make {
+    let p = domain::demo::patient(0);
+    let who = json!({"omsNumber": p.enp.expose(), "birthDate": p.birth_date.to_string()});
+    Arc::new(move |n| {
+        if n % 2 == 0 {
+            (
+                QUEUE_PATH,
+                serde_json::to_vec(
+                    &json!({"jsonrpc": "2.0", "id": n, "method": "getQueueState", "params": {"lpuId": 1}}),
+                )
+                .unwrap(),
+            )
+        } else {
+            (
+                BOOKING_PATH,
+                serde_json::to_vec(
+                    &json!({"jsonrpc": "2.0", "id": n, "method": "getSpecialitiesInfo", "params": who}),
+                )
+                .unwrap(),
+            )
+        }
+    })
+}
+
+/// Walk-ins, each for the next unused bench patient (`next` is shared by every run on one
+/// database, so no patient is queued twice).
+fn writes(enps: Arc<Vec<String>>, birth: Date, next: Arc<AtomicUsize>, tag: &'static str) -> Make {
+    let birth = birth.to_string();
+    Arc::new(move |_| {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let body = json!({"jsonrpc": "2.0", "id": i, "method": "enqueueWalkIn", "params": {
+            "omsNumber": enps[i % enps.len()], "birthDate": birth, "lpuId": 1, "kioskId": 1, "requestId": format!("{tag}-{i}")}});
+        (QUEUE_PATH, serde_json::to_vec(&body).unwrap())
+    })
+}
+
+fn tokens() -> central::auth::Tokens {
+    use central::auth::{Identity, Tokens};
+    let mut t = Tokens::default();
+    t.add(TOKEN, Identity::new(protocol::Role::Kiosk, 1, Some(1))).unwrap();
+    t.add(DOCTOR, Identity::new(protocol::Role::Doctor, 1, None)).unwrap();
+    t
+}
+
+const DOCTOR: &str = "bench-doctor";
+
+fn state(store: Store) -> Arc<AppState> {
+    let mut state =
+        AppState::new(store, tokens(), Arc::new(move || common::clock::now_at_offset(central::seed::OFFSET)));
+    state.ident_per_minute = usize::MAX;
+    // 1,000 subscribers on one bench token: each board has its own in a clinic.
+    state.feed_limits.per_token = usize::MAX;
+    Arc::new(state)
+}
+
+fn p99(lat: &[f64]) -> f64 {
+    let mut l = lat.to_vec();
+    pct(&mut l, 0.99)
+}
+
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let secs = if full { 5.0 } else { 0.3 };
@@ -139,66 +262,44 @@ fn main() {
         let now = common::clock::now_at_offset(central::seed::OFFSET);
         central::seed::seed(&store, now.date).await.unwrap();
         // Walk-ins need distinct patients (one waiting ticket each): add bench patients.
-        let bench_patients = if full { 20_000usize } else { 2_000 };
         let birth = Date::from_ymd(1960, 5, 5).unwrap();
-        let mut enps = Vec::with_capacity(bench_patients);
-        {
-            let mut tx = store.pool.begin().await.unwrap();
-            for i in 0..bench_patients {
-                let mut d = [0u8; 15];
-                let mut n = 990_000_000_000 + i as u64;
-                for slot in d.iter_mut().rev() {
-                    *slot = (n % 10) as u8;
-                    n /= 10;
-                }
-                let enp = Enp::with_check_digit(&d);
-                sqlx::query("INSERT INTO patient (enp, birth_date, last_name, first_name, middle_name, sex, lpu_id, attach_date) VALUES ($1, $2, 'НАГРУЗКА', 'ТЕСТ', NULL, 'male', 1, '2020-01-01')")
-                    .bind(enp.expose())
-                    .bind(birth.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                enps.push(enp.expose());
-            }
-            tx.commit().await.unwrap();
-        }
-        let mut tokens = std::collections::HashMap::new();
-        tokens.insert(TOKEN.to_owned(), 1);
-        let mut state = AppState::new(store, tokens, Arc::new(move || common::clock::now_at_offset(central::seed::OFFSET)));
-        state.ident_per_minute = usize::MAX;
-        let state = Arc::new(state);
+        let enps = Arc::new(bench_patients(&store, if full { 30_000 } else { 3_000 }, birth).await);
+        let state = state(store);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         tokio::spawn(serve(listener, state.clone(), std::future::pending()));
+        // The same service over HTTPS, with a lab certificate.
+        let lab = central::tls::self_signed(&[]).unwrap();
+        let [ca, cert, key] = lab.write(&dir.join("tls")).unwrap();
+        let tls_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tls_addr = tls_listener.local_addr().unwrap().to_string();
+        let server_tls = central::tls::server_config(&cert, &key).unwrap();
+        tokio::spawn(central::app::serve_tls(tls_listener, server_tls, state.clone(), std::future::pending()));
+        let mut roots = rustls::RootCertStore::empty();
+        use rustls::pki_types::pem::PemObject;
+        for c in rustls::pki_types::CertificateDer::pem_file_iter(&ca).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let client_tls = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+        let tls = Target::Tls(tokio_rustls::TlsConnector::from(Arc::new(client_tls)));
+        let plain = [addr.clone()];
+        let over_tls = [tls_addr];
 
-        let p = domain::demo::patient(0);
-        let who = json!({"omsNumber": p.enp.expose(), "birthDate": p.birth_date.to_string()});
-        let reads: Arc<dyn Fn(usize) -> (&'static str, Vec<u8>) + Send + Sync> = Arc::new(move |n| {
-            if n % 2 == 0 {
-                (QUEUE_PATH, serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": n, "method": "getQueueState", "params": {"lpuId": 1}})).unwrap())
-            } else {
-                (BOOKING_PATH, serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": n, "method": "getSpecialitiesInfo", "params": who})).unwrap())
-            }
-        });
-        let (rps, lat) = load(&addr, 50, secs, None, reads, no_error).await;
-        let mut l2 = lat.clone();
-        let p99 = pct(&mut l2, 0.99);
-        row(&format!("central: reads, 50 clients, SQLite: {rps:.0} req/s"), "≥ 3000 req/s, p99 < 20 ms", lat, rps >= 3000.0 && p99 < 20.0);
+        let (rps, lat) = load(&plain, &Target::Plain, 50, secs, None, reads(), no_error).await;
+        let p = p99(&lat);
+        row(&format!("central: reads, 50 clients, SQLite: {rps:.0} req/s"), "≥ 3000 req/s, p99 < 20 ms", lat, rps >= 3000.0 && p < 20.0);
+        let (tls_rps, lat) = load(&over_tls, &tls, 50, secs, None, reads(), no_error).await;
+        row(&format!("central: reads over TLS, 50 clients, SQLite: {tls_rps:.0} req/s ({:.0} % of plain)", 100.0 * tls_rps / rps), "≥ 85 % of plain", lat, tls_rps >= 0.85 * rps);
 
-        let enps = Arc::new(enps);
-        let birth = birth.to_string();
-        let writes: Arc<dyn Fn(usize) -> (&'static str, Vec<u8>) + Send + Sync> = Arc::new(move |n| {
-            let body = json!({"jsonrpc": "2.0", "id": n, "method": "enqueueWalkIn", "params": {
-                "omsNumber": enps[n % enps.len()], "birthDate": birth, "lpuId": 1, "kioskId": 1, "requestId": format!("bench-{n}")}});
-            (QUEUE_PATH, serde_json::to_vec(&body).unwrap())
-        });
-        let (wps, lat) = load(&addr, 50, secs, Some(500.0), writes.clone(), no_error).await;
-        let mut l2 = lat.clone();
-        let p99 = pct(&mut l2, 0.99);
-        row(&format!("central: enqueueWalkIn, 50 clients offering 500/s, SQLite: {wps:.0} tickets/s"), "≥ 500/s, p99 < 20 ms", lat, wps >= 490.0 && p99 < 20.0);
-        // For the record: how far writes go when 50 clients send as fast as they can.
-        let (max, lat) = load(&addr, 50, secs, None, writes, no_error).await;
-        row_result(&format!("central: enqueueWalkIn saturation, 50 clients: {max:.0} tickets/s"), "-", lat, "info");
+        let next = Arc::new(AtomicUsize::new(0));
+        let (wps, lat) = load(&plain, &Target::Plain, 50, secs, Some(500.0), writes(enps.clone(), birth, next.clone(), "paced"), no_error).await;
+        let p = p99(&lat);
+        row(&format!("central: enqueueWalkIn, 50 clients offering 500/s, SQLite: {wps:.0} tickets/s"), "≥ 500/s, p99 < 20 ms", lat, wps >= 490.0 && p < 20.0);
+        // How far writes go when 50 clients send as fast as they can, plain and over TLS.
+        let (max, lat) = load(&plain, &Target::Plain, 50, secs, None, writes(enps.clone(), birth, next.clone(), "max"), no_error).await;
+        row_result(&format!("central: enqueueWalkIn saturation, 50 clients, SQLite: {max:.0} tickets/s"), "-", lat, "info");
+        let (tls_max, lat) = load(&over_tls, &tls, 50, secs, None, writes(enps.clone(), birth, next.clone(), "tls"), no_error).await;
+        row(&format!("central: enqueueWalkIn saturation over TLS, SQLite: {tls_max:.0} tickets/s ({:.0} % of plain)", 100.0 * tls_max / max), "≥ 85 % of plain", lat, tls_max >= 0.85 * max);
 
         // Subscribers.
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
@@ -228,15 +329,73 @@ fn main() {
         let mut c = Conn::open(&addr).await;
         let t0 = Instant::now();
         go_tx.send(t0).unwrap();
-        let reply = c.post(QUEUE_PATH, &serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": 1, "method": "callNext", "params": {"lpuId": 1, "room": "214"}})).unwrap()).await;
+        let reply = c.post_as(DOCTOR, QUEUE_PATH, &serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": 1, "method": "callNext", "params": {"lpuId": 1, "room": "214"}})).unwrap()).await;
         no_error(&reply);
         let mut lat = Vec::new();
         for t in tasks {
             lat.push(t.await.unwrap());
         }
-        let mut l2 = lat.clone();
-        let p99 = pct(&mut l2, 0.99);
-        row(&format!("central: `called` to {subscribers} WebSocket subscribers"), "p99 < 100 ms", lat, p99 < 100.0);
+        let p = p99(&lat);
+        row(&format!("central: `called` to {subscribers} WebSocket subscribers"), "p99 < 100 ms", lat, p < 100.0);
+
+        if let Ok(admin) = std::env::var("INFOMAT_BENCH_PG")
+            && !admin.is_empty()
+        {
+            postgresql(&admin, secs, full, birth).await;
+        }
         let _ = std::fs::remove_dir_all(&dir);
     });
+}
+
+/// Two central nodes on one PostgreSQL database, the clients spread over both.
+async fn postgresql(admin: &str, secs: f64, full: bool, birth: Date) {
+    use sqlx::Connection;
+    let name = format!("infomat_bench_{}", std::process::id());
+    let mut c = sqlx::PgConnection::connect(admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin, |(b, _)| b));
+    let store = Store::open(&url).await.unwrap();
+    central::seed::seed(&store, common::clock::now_at_offset(central::seed::OFFSET).date).await.unwrap();
+    let enps = Arc::new(bench_patients(&store, if full { 30_000 } else { 3_000 }, birth).await);
+    let mut addrs = Vec::new();
+    for s in [store, Store::open(&url).await.unwrap()] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap().to_string());
+        tokio::spawn(serve(listener, state(s), std::future::pending()));
+    }
+    let (rps, lat) = load(&addrs, &Target::Plain, 50, secs, None, reads(), no_error).await;
+    row_result(
+        &format!("central: reads, 50 clients, 2 nodes on PostgreSQL: {rps:.0} req/s"),
+        "-",
+        lat,
+        "info",
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let (wps, lat) = load(
+        &addrs,
+        &Target::Plain,
+        50,
+        secs,
+        Some(500.0),
+        writes(enps.clone(), birth, next.clone(), "pg"),
+        no_error,
+    )
+    .await;
+    let p = p99(&lat);
+    row(
+        &format!(
+            "central: enqueueWalkIn, 50 clients offering 500/s, 2 nodes on PostgreSQL: {wps:.0} tickets/s"
+        ),
+        "≥ 500/s, p99 ≤ 20 ms",
+        lat,
+        wps >= 490.0 && p <= 20.0,
+    );
+    let (max, lat) =
+        load(&addrs, &Target::Plain, 50, secs, None, writes(enps, birth, next, "pgmax"), no_error).await;
+    row_result(
+        &format!("central: enqueueWalkIn saturation, 2 nodes on PostgreSQL: {max:.0} tickets/s"),
+        "-",
+        lat,
+        "info",
+    );
 }

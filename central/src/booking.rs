@@ -3,13 +3,13 @@
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use domain::wire::{
+use domain::{Date, DateTime, Sex};
+use protocol::{
     AppointmentCreated, Attachment, Attachments, BookParams, CancelParams, ComplexResource, DoctorInfo,
     DoctorsParams, Lpu, MainDoctor, PatientInfo, PatientName, PatientParams, Reception, ReceptionType,
     ReferralInfo, ReferralToDoctor, Room, ScheduleBySlot, ScheduleInfo, ScheduleOfDay, ScheduleParams,
     SlotTime, SpecialityInfo, ToDoctor, code,
 };
-use domain::{Date, DateTime, Sex};
 
 use crate::error::{ApiError, is_unique_violation};
 use crate::store::{self, DoctorRow, PatientRow, SpecialityRow, Store};
@@ -135,7 +135,8 @@ async fn doctor_info(
             number: d.room.clone(),
             lpu_id: d.lpu_id as u32,
             lpu_short_name: lpu.as_ref().map(|l| l.short_name.clone()).unwrap_or_default(),
-            address_point_id: None,
+            // One address point (building) per branch in the demo: its id is the branch's.
+            address_point_id: Some(d.lpu_id as u64),
             default_address: lpu.as_ref().map(|l| l.address.clone()).unwrap_or_default(),
             availability_date: store::date(&s.day)?,
         }),
@@ -147,15 +148,15 @@ async fn doctor_info(
         name: d.full_name(),
         ar_type: 1,
         speciality_change_ability: false,
-        ar_speciality_id: Some(spec.code.clone()),
+        ar_speciality_id: Some(speciality_number(spec)?),
         ar_speciality_name: Some(spec.name.clone()),
         main_doctor: MainDoctor {
             speciality_name: spec.name.clone(),
-            speciality_id: spec.code.clone(),
+            speciality_id: speciality_number(spec)?,
             first_name: d.first_name.clone(),
             last_name: d.last_name.clone(),
             second_name: Some(d.middle_name.clone()),
-            meji_id: None,
+            meji_id: Some(d.meji_id as u64),
             employee_id: Some(d.id as u64),
         },
         reception_type: vec![ReceptionType {
@@ -175,6 +176,16 @@ async fn doctor_info(
         replacement: false,
         nondistrict: true,
         available_by_referral: !spec.first_level,
+    })
+}
+
+/// A speciality's code as the integer id the wire carries (`mainDoctor.specialityId`,
+/// `arSpecialityId`). Codes are numeric in EMIAS; one that is not is a fault in the data.
+fn speciality_number(spec: &SpecialityRow) -> Result<u64, ApiError> {
+    spec.code.parse().map_err(|_| {
+        ApiError::Store(sqlx::Error::Decode(
+            format!("speciality code {:?} is not a number", spec.code).into(),
+        ))
     })
 }
 
@@ -210,7 +221,8 @@ async fn resolve_speciality(
         .ok_or_else(|| ApiError::InvalidParams(format!("specialityId: unknown speciality {code}")))
 }
 
-pub async fn doctors(st: &Store, p: &DoctorsParams, now: Now) -> Result<Value, ApiError> {
+/// `clinic`: the caller's clinic and branches (from its token); doctors elsewhere are not listed.
+pub async fn doctors(st: &Store, p: &DoctorsParams, now: Now, clinic: &[i64]) -> Result<Value, ApiError> {
     let patient = store::patient(&st.pool, &p.patient.oms_number, p.patient.birth_date).await?;
     let spec =
         resolve_speciality(st, &patient, p.speciality_id.as_deref(), p.referral_id, p.appointment_id).await?;
@@ -222,7 +234,7 @@ pub async fn doctors(st: &Store, p: &DoctorsParams, now: Now) -> Result<Value, A
     let mut out = Vec::new();
     let mut any_attached = false;
     for d in store::doctors_by_speciality(&st.pool, &spec.code).await? {
-        if attached_to(&patient, &lpus, d.lpu_id) {
+        if attached_to(&patient, &lpus, d.lpu_id) && clinic.contains(&d.lpu_id) {
             any_attached = true;
             out.push(doctor_info(st, &d, &spec, now).await?);
         }
@@ -233,11 +245,14 @@ pub async fn doctors(st: &Store, p: &DoctorsParams, now: Now) -> Result<Value, A
     Ok(serde_json::to_value(out).expect("serialisable"))
 }
 
-pub async fn schedule(st: &Store, p: &ScheduleParams, now: Now) -> Result<Value, ApiError> {
+pub async fn schedule(st: &Store, p: &ScheduleParams, now: Now, clinic: &[i64]) -> Result<Value, ApiError> {
     let patient = store::patient(&st.pool, &p.patient.oms_number, p.patient.birth_date).await?;
     let d = store::doctor(&st.pool, p.available_resource_id as i64)
         .await?
         .ok_or_else(|| ApiError::InvalidParams("availableResourceId: no such resource".into()))?;
+    if !clinic.contains(&d.lpu_id) {
+        return Err(ApiError::Forbidden(crate::metrics::Refusal::Clinic));
+    }
     let spec = store::speciality(&st.pool, &d.speciality_code)
         .await?
         .ok_or_else(|| ApiError::InvalidParams("availableResourceId: resource without speciality".into()))?;
@@ -269,26 +284,39 @@ pub async fn schedule(st: &Store, p: &ScheduleParams, now: Now) -> Result<Value,
         .expect("serialisable"))
 }
 
-/// createAppointment and shiftAppointment (`p.appointment_id` set).
-pub async fn book(st: &Store, p: &BookParams, shift: bool, now: Now) -> Result<Value, ApiError> {
+/// createAppointment and shiftAppointment (`p.appointment_id` set), for the caller `scope`
+/// (its token's key: request ids are the caller's own).
+pub async fn book(
+    st: &Store,
+    p: &BookParams,
+    shift: bool,
+    now: Now,
+    scope: &str,
+    clinic: &[i64],
+) -> Result<Value, ApiError> {
     let method = if shift { "shiftAppointment" } else { "createAppointment" };
     if shift && p.appointment_id.is_none() {
         return Err(ApiError::InvalidParams("appointmentId is required".into()));
     }
-    let (_guard, mut tx) = st.begin_write().await?;
-    if let Some(rid) = &p.request_id
-        && let Some(previous) = store::idempotent(&mut tx, rid, method).await?
+    let key = p.request_id.as_deref().map(|rid| store::RequestKey::new(scope, rid, method, p));
+    let (_guard, mut tx) = match &key {
+        Some(k) => st.begin_keyed(&k.lock_name()).await?,
+        None => st.begin_write().await?,
+    };
+    if let Some(k) = &key
+        && let Some(previous) = store::idempotent(&mut tx, k).await?
     {
         return replay(previous);
     }
-    let outcome = book_in(st, &mut tx, p, shift, now).await;
-    finish_write(st, tx, p.request_id.as_deref(), method, outcome).await
+    store::begin_attempt(&mut tx).await?;
+    let outcome = book_in(st, &mut tx, p, shift, now, clinic).await;
+    finish_write(tx, key.as_ref(), outcome).await
 }
 
 /// A remembered response: the stored result, or the stored error again.
 pub fn replay(previous: Value) -> Result<Value, ApiError> {
     if let Some(e) = previous.get("error") {
-        return match serde_json::from_value::<domain::wire::RpcError>(e.clone()) {
+        return match serde_json::from_value::<protocol::RpcError>(e.clone()) {
             Ok(e) => Err(ApiError::Replayed(Box::new(e))),
             Err(_) => Err(ApiError::domain(code::INTERNAL, "stored response unreadable")),
         };
@@ -296,32 +324,31 @@ pub fn replay(previous: Value) -> Result<Value, ApiError> {
     Ok(previous.get("result").cloned().unwrap_or(Value::Null))
 }
 
-/// Commits a write and what it answered (under its requestId), or rolls it back. Domain
-/// errors are remembered too, in a transaction of their own (the failed one may hold partial
-/// writes), so a retry cannot succeed where the first attempt failed. The caller still holds
-/// the writer's guard.
+/// Commits a write and what it answered (under its request key), or rolls it back. Domain
+/// errors are remembered too (after undoing the attempt, see [`store::begin_attempt`]), so a
+/// retry cannot succeed where the first attempt failed. The caller still holds the writer's
+/// guard.
 pub async fn finish_write(
-    st: &Store,
     mut tx: store::Tx,
-    request_id: Option<&str>,
-    method: &str,
+    key: Option<&store::RequestKey>,
     outcome: Result<Value, ApiError>,
 ) -> Result<Value, ApiError> {
     match outcome {
         Ok(result) => {
-            if let Some(rid) = request_id {
-                store::remember(&mut tx, rid, method, &json!({ "result": result })).await?;
+            if let Some(k) = key {
+                store::remember(&mut tx, k, &json!({ "result": result })).await?;
             }
             tx.commit().await?;
             Ok(result)
         }
         Err(e @ ApiError::Domain { .. }) => {
-            tx.rollback().await?;
-            if let Some(rid) = request_id {
-                let mut tx = st.pool.begin().await?;
-                store::remember(&mut tx, rid, method, &json!({ "error": e.to_rpc() })).await?;
-                tx.commit().await?;
+            // Undo the attempt's partial writes but keep the transaction (and on PostgreSQL
+            // its advisory lock), so no retry slips in before the refusal is remembered.
+            store::undo_attempt(&mut tx).await?;
+            if let Some(k) = key {
+                store::remember(&mut tx, k, &json!({ "error": e.to_rpc() })).await?;
             }
+            tx.commit().await?;
             Err(e)
         }
         Err(e) => {
@@ -337,11 +364,15 @@ async fn book_in(
     p: &BookParams,
     shift: bool,
     now: Now,
+    clinic: &[i64],
 ) -> Result<Value, ApiError> {
     let patient = store::patient(&mut **tx, &p.patient.oms_number, p.patient.birth_date).await?;
     let d = store::doctor(&mut **tx, p.available_resource_id as i64)
         .await?
         .ok_or_else(|| ApiError::InvalidParams("availableResourceId: no such resource".into()))?;
+    if !clinic.contains(&d.lpu_id) {
+        return Err(ApiError::Forbidden(crate::metrics::Refusal::Clinic));
+    }
     let spec = store::speciality(&mut **tx, &d.speciality_code)
         .await?
         .ok_or_else(|| ApiError::InvalidParams("availableResourceId: resource without speciality".into()))?;
@@ -351,7 +382,9 @@ async fn book_in(
     }
     let old = if shift {
         let aid = p.appointment_id.expect("checked by the caller") as i64;
-        let r = sqlx::query("SELECT id, speciality_code, referral_id FROM appointment WHERE id = $1 AND enp = $2 AND active = 1")
+        let r = sqlx::query(&st.for_update(
+            "SELECT id, speciality_code, referral_id FROM appointment WHERE id = $1 AND enp = $2 AND active = 1",
+        ))
             .bind(aid)
             .bind(&patient.enp)
             .fetch_optional(&mut **tx)
@@ -373,17 +406,38 @@ async fn book_in(
     };
     let start = p.start_time.utc_minutes();
     let end = p.end_time.utc_minutes();
+    // On PostgreSQL the slot row is locked: bookers of one slot on any node go one at a time,
+    // and each sees what the one before it committed.
     let slot =
-        sqlx::query("SELECT id, blocked FROM slot WHERE doctor_id = $1 AND start_utc = $2 AND end_utc = $3")
-            .bind(d.id)
-            .bind(start)
-            .bind(end)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or_else(|| ApiError::InvalidParams("startTime: the doctor has no such slot".into()))?;
+        sqlx::query(&st.for_update(
+            "SELECT id, blocked FROM slot WHERE doctor_id = $1 AND start_utc = $2 AND end_utc = $3",
+        ))
+        .bind(d.id)
+        .bind(start)
+        .bind(end)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams("startTime: the doctor has no such slot".into()))?;
     let (slot_id, blocked): (i64, i64) = (slot.try_get(0)?, slot.try_get(1)?);
     if blocked != 0 || start <= now.utc_minutes() {
         return Err(ApiError::domain(code::SLOT_TAKEN, "Это время уже занято"));
+    }
+    let holder = sqlx::query("SELECT id, enp FROM appointment WHERE slot_id = $1 AND active = 1")
+        .bind(slot_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some(h) = holder {
+        let (id, enp): (i64, String) = (h.try_get(0)?, h.try_get(1)?);
+        if enp == patient.enp && !shift {
+            // The caller's own booking, made by an attempt whose answer was lost: that is
+            // success, never SLOT_TAKEN.
+            let created = AppointmentCreated {
+                appointment_id: id as u64,
+                appointment_number: appointment_number(d.lpu_id, id),
+            };
+            return Ok(serde_json::to_value(created).expect("serialisable"));
+        }
+        return Err(ApiError::domain(code::SLOT_TAKEN, "Это время только что заняли"));
     }
     let old_id = old.map_or(-1, |(id, _)| id);
     let same_spec = sqlx::query(
@@ -413,7 +467,16 @@ async fn book_in(
         return Err(ApiError::domain(code::TIME_CONFLICT, "На это время у вас уже есть запись"));
     }
     if let Some((aid, _)) = old {
-        sqlx::query("UPDATE appointment SET active = 0 WHERE id = $1").bind(aid).execute(&mut **tx).await?;
+        // Only while still active: a cancel that won the race leaves nothing to move.
+        let n = sqlx::query("UPDATE appointment SET active = 0 WHERE id = $1 AND enp = $2 AND active = 1")
+            .bind(aid)
+            .bind(&patient.enp)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            return Err(ApiError::domain(code::APPOINTMENT_NOT_FOUND, "Запись не найдена или уже отменена"));
+        }
     }
     let inserted = sqlx::query(
         "INSERT INTO appointment (enp, slot_id, doctor_id, speciality_code, start_utc, end_utc, active, referral_id)
@@ -446,13 +509,18 @@ pub fn appointment_number(lpu: i64, id: i64) -> String {
     format!("{lpu}-{id:06}")
 }
 
-pub async fn cancel(st: &Store, p: &CancelParams) -> Result<Value, ApiError> {
-    let (_guard, mut tx) = st.begin_write().await?;
-    if let Some(rid) = &p.request_id
-        && let Some(previous) = store::idempotent(&mut tx, rid, "cancelAppointment").await?
+pub async fn cancel(st: &Store, p: &CancelParams, scope: &str) -> Result<Value, ApiError> {
+    let key = p.request_id.as_deref().map(|rid| store::RequestKey::new(scope, rid, "cancelAppointment", p));
+    let (_guard, mut tx) = match &key {
+        Some(k) => st.begin_keyed(&k.lock_name()).await?,
+        None => st.begin_write().await?,
+    };
+    if let Some(k) = &key
+        && let Some(previous) = store::idempotent(&mut tx, k).await?
     {
         return replay(previous);
     }
+    store::begin_attempt(&mut tx).await?;
     let outcome = async {
         let patient = store::patient(&mut *tx, &p.patient.oms_number, p.patient.birth_date).await?;
         let n = sqlx::query("UPDATE appointment SET active = 0 WHERE id = $1 AND enp = $2 AND active = 1")
@@ -467,7 +535,7 @@ pub async fn cancel(st: &Store, p: &CancelParams) -> Result<Value, ApiError> {
         Ok(json!("OK"))
     }
     .await;
-    finish_write(st, tx, p.request_id.as_deref(), "cancelAppointment", outcome).await
+    finish_write(tx, key.as_ref(), outcome).await
 }
 
 pub async fn receptions(st: &Store, p: &PatientParams, now: Now) -> Result<Value, ApiError> {

@@ -13,6 +13,26 @@ pub enum ClientError {
     Io(#[from] std::io::Error),
     #[error("central answered {0}")]
     Status(String),
+    #[error("central's answer is not JSON-RPC: {0}")]
+    Reply(String),
+    #[error("central refused: {} ({})", .0.message, .0.string_code().unwrap_or("-"))]
+    Refused(Box<protocol::RpcError>),
+}
+
+/// One typed call (`call::<protocol::call::CallNext>(...)`).
+pub async fn call<M: protocol::Rpc>(
+    base: &str,
+    token: &str,
+    params: &M::Params,
+) -> Result<M::Result, ClientError> {
+    let method = M::METHOD;
+    let body = serde_json::to_vec(&protocol::Request::new(1, method.name(), params))
+        .map_err(|e| ClientError::Reply(e.to_string()))?;
+    let reply = post_json(base, method.endpoint().path(), token, &body).await?;
+    protocol::decode_reply(method.name(), &reply).map_err(|e| match e {
+        protocol::ReplyError::Rpc(e) => ClientError::Refused(e),
+        protocol::ReplyError::Garbage(e) | protocol::ReplyError::BadResult(e) => ClientError::Reply(e),
+    })
 }
 
 /// POSTs `body` and returns the response body of a 200 answer.

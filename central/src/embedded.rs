@@ -3,13 +3,13 @@
 //! the process is shared. It can be stopped and started again on the same port over the same
 //! database, which is how tests play "central went down" and "central restarted".
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use domain::Date;
 
 use crate::app::{AppState, Clock};
+use crate::auth::Tokens;
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +27,7 @@ pub type Tune = Arc<dyn Fn(&mut AppState) + Send + Sync>;
 pub struct Embedded {
     addr: SocketAddr,
     db: String,
-    tokens: HashMap<String, u32>,
+    tokens: Tokens,
     clock: Clock,
     tune: Tune,
     state: Option<Arc<AppState>>,
@@ -43,14 +43,21 @@ impl std::fmt::Debug for Embedded {
 
 impl Embedded {
     /// Opens (creating and seeding with the demo clinic for `today`) the database at `db` — a
-    /// path or an sqlx URL — and serves it on a fresh loopback port.
+    /// path or an sqlx URL — and serves it on a fresh loopback port. It accepts `tokens` (a
+    /// map of kiosk tokens to kiosk ids are kiosks of clinic 1) and, being the demo clinic, the
+    /// demo tokens of [`crate::auth::demo_tokens`] (`demo-board`, `demo-doctor`, ...).
     pub async fn start(
         db: &str,
         today: Date,
-        tokens: HashMap<String, u32>,
+        tokens: impl Into<Tokens>,
         clock: Clock,
         tune: Tune,
     ) -> Result<Embedded, EmbeddedError> {
+        let mut tokens: Tokens = tokens.into();
+        for (token, who) in crate::auth::demo_tokens_in_clear() {
+            // The caller's own binding of a demo token wins.
+            let _ = tokens.add(token, who);
+        }
         let store = Store::open(db).await?;
         crate::seed::seed(&store, today).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -1,6 +1,6 @@
 //! What can go wrong in the service, as the client and the operator need to see it.
 
-use domain::wire::{RpcError, Ticket, code, rpc_code};
+use protocol::{RpcError, Ticket, code, rpc_code};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -13,6 +13,16 @@ pub enum ApiError {
     /// The answer stored for a repeated requestId, given again as it was.
     #[error("replayed: {}", .0.message)]
     Replayed(Box<RpcError>),
+    /// The token may not do this (role, clinic, device or cabinet): the reason is for the log
+    /// and metrics; the client sees one plain "нет прав".
+    #[error("forbidden: {0:?}")]
+    Forbidden(crate::metrics::Refusal),
+    /// A requestId used before with another method or other params.
+    #[error("requestId reused with different params")]
+    RequestIdReused,
+    /// Too many identity lookups or bookings.
+    #[error("rate limited")]
+    RateLimited,
     /// The database failed. Logged in full, shown to the client as "internal error" only.
     #[error("storage: {0}")]
     Store(#[from] sqlx::Error),
@@ -40,13 +50,32 @@ impl ApiError {
                 e
             }
             ApiError::InvalidParams(m) => RpcError::invalid_params(m.clone()),
+            ApiError::Forbidden(_) => RpcError::domain(code::FORBIDDEN, "Нет прав на это действие"),
+            ApiError::RequestIdReused => RpcError::domain(
+                code::REQUEST_ID_REUSED,
+                "Этот requestId уже использован для другого запроса",
+            ),
+            ApiError::RateLimited => {
+                RpcError::domain(code::RATE_LIMITED, "Слишком много попыток, подождите минуту")
+            }
             ApiError::Replayed(e) => (**e).clone(),
             ApiError::Store(_) => RpcError {
                 code: rpc_code::INTERNAL,
                 message: "Внутренняя ошибка сервиса, повторите позже".into(),
-                data: Some(domain::wire::ErrorData { code: code::INTERNAL.into(), ticket: None }),
+                data: Some(protocol::ErrorData { code: code::INTERNAL.into(), ticket: None }),
             },
         }
+    }
+}
+
+/// A PostgreSQL serialization failure or deadlock: the transaction was rolled back and may
+/// simply be run again.
+pub fn is_retryable(e: &ApiError) -> bool {
+    match e {
+        ApiError::Store(sqlx::Error::Database(db)) => {
+            matches!(db.code().as_deref(), Some("40001") | Some("40P01"))
+        }
+        _ => false,
     }
 }
 

@@ -2,8 +2,12 @@
 //! and its live WebSocket feed (`shared/specs/central-api.md`), on SQLite or PostgreSQL.
 //!
 //! Map of the crate:
-//! - [`app`]: the router (`app(state)`), `serve(listener, state, shutdown)`, authentication,
+//! - [`app`]: the router (`app(state)`), `serve`/`serve_tls`, the authorization gate,
 //!   JSON-RPC envelope handling, the WebSocket feed, health.
+//! - [`auth`]: tokens (stored as SHA-256) and the identity each stands for.
+//! - [`limits`]: rate limits and device last-seen, kept in the database (shared by nodes).
+//! - [`metrics`]: the counters of `/metrics`.
+//! - [`tls`]: HTTPS served by central itself; lab certificates.
 //! - [`booking`]: booking methods and clinic rules.
 //! - [`client`]: a minimal loopback HTTP client for the CLI tools and tests.
 //! - [`embedded`]: central in-process on a loopback port (the demo, kiosk tests), stoppable.
@@ -13,14 +17,18 @@
 //! - [`seed`]: the deterministic demo clinic.
 //! - [`error`]: what clients are told (never internals).
 //!
-//! Wire types live in `domain::wire`, shared with the kiosk's client.
+//! Wire types live in the `protocol` crate, shared with the kiosk's client.
 
 pub mod app;
+pub mod auth;
 pub mod booking;
 pub mod client;
 pub mod embedded;
 pub mod error;
 pub mod feed;
+pub mod limits;
+pub mod metrics;
 pub mod queue;
 pub mod seed;
 pub mod store;
+pub mod tls;

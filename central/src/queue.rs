@@ -5,11 +5,11 @@
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use domain::wire::{
+use domain::{DateTime, TicketNumber};
+use protocol::{
     Call, CallNextParams, EnqueueParams, FeedEvent, LpuParams, QueueState, SyncParams, SyncedTicket, Ticket,
     TicketParams, code,
 };
-use domain::{DateTime, TicketNumber};
 
 use crate::booking::{Now, finish_write, replay};
 use crate::error::{ApiError, is_unique_violation};
@@ -40,11 +40,13 @@ async fn append(
     day: &str,
     make: impl FnOnce(u64) -> FeedEvent,
 ) -> Result<FeedEvent, ApiError> {
-    let seq = next_counter(tx, lpu, "feed-seq").await? as u64;
+    // A BIGINT counter from 1: it would take 2^63 events to wrap; refuse rather than wrap.
+    let seq = u64::try_from(next_counter(tx, lpu, "feed-seq").await?)
+        .map_err(|_| ApiError::Store(sqlx::Error::Protocol("feed sequence out of range".into())))?;
     let ev = make(seq);
     sqlx::query("INSERT INTO queue_event (lpu_id, seq, day, body) VALUES ($1, $2, $3, $4)")
         .bind(lpu)
-        .bind(seq as i64)
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
         .bind(day)
         .bind(serde_json::to_string(&ev).expect("serialisable"))
         .execute(&mut **tx)
@@ -121,14 +123,25 @@ async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str) -> Result<Ticke
     })
 }
 
-pub async fn enqueue(st: &Store, p: &EnqueueParams, now: Now) -> Result<(Value, Events), ApiError> {
-    let (_guard, mut tx) = st.begin_write().await?;
-    if let Some(previous) = store::idempotent(&mut tx, &p.request_id, "enqueueWalkIn").await? {
+/// `enqueueWalkIn` for the caller `scope` (its token's key: request ids are its own).
+pub async fn enqueue(
+    st: &Store,
+    p: &EnqueueParams,
+    now: Now,
+    scope: &str,
+) -> Result<(Value, Events), ApiError> {
+    let key = store::RequestKey::new(scope, &p.request_id, "enqueueWalkIn", p);
+    let (_guard, mut tx) = st.begin_keyed(&key.lock_name()).await?;
+    if let Some(previous) = store::idempotent(&mut tx, &key).await? {
         return Ok((replay(previous)?, Vec::new()));
     }
     let mut events = Vec::new();
+    store::begin_attempt(&mut tx).await?;
     let outcome = enqueue_in(&mut tx, p, now, &mut events).await;
-    let result = finish_write(st, tx, Some(&p.request_id), "enqueueWalkIn", outcome).await?;
+    if outcome.is_err() {
+        events.clear();
+    }
+    let result = finish_write(tx, Some(&key), outcome).await?;
     Ok((result, events))
 }
 
@@ -231,27 +244,93 @@ async fn insert_ticket(
     }
 }
 
-pub async fn sync_offline(st: &Store, p: &SyncParams, default_lpu: u32) -> Result<(Value, Events), ApiError> {
-    let lpu_id = p.lpu_id.unwrap_or(default_lpu);
+/// At most this many offline tickets are taken per `syncOfflineTickets` call; the rest are left
+/// out of the answer, so the kiosk keeps them and sends them next time.
+pub const SYNC_BATCH: usize = 500;
+
+/// Who is syncing and the earliest time its offline tickets may claim.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncWindow {
+    /// The clinic whose queue the tickets join.
+    pub lpu: u32,
+    /// The kiosk (the token's device).
+    pub kiosk: u32,
+    /// UTC minutes: the start of the kiosk's last gap (see `limits::offline_window_start`);
+    /// `None`: only the queue's opening bounds it.
+    pub not_before: Option<i64>,
+}
+
+/// The identity rate limits an offline sync answers to: each new ticket is a lookup of a
+/// policy and birth date like `getPatientInfo3`, so without them a kiosk token could test 500
+/// pairs a call. Over a limit a ticket is answered `RATE_LIMITED` and the kiosk keeps it for
+/// its next round.
+#[derive(Debug, Clone)]
+pub struct SyncGate {
+    pub limits: crate::limits::Limits,
+    /// The caller's rate key (its token's).
+    pub kiosk_key: String,
+    pub salt: String,
+    /// The rate window of the whole batch ([`crate::limits::wall_minutes`] when it arrived).
+    pub minute: i64,
+}
+
+/// `utc` (UTC minutes, between today's local midnight and `now`) as a local time of `now`'s day.
+fn today_at(now: Now, utc: i64) -> DateTime {
+    let minute = (i64::from(now.minute_of_day) - (now.utc_minutes() - utc)).clamp(0, 1439);
+    DateTime::new(now.date, (minute / 60) as u32, (minute % 60) as u32, now.offset_minutes).unwrap_or(now)
+}
+
+fn rejected(t: &protocol::OfflineTicket, code: &str) -> SyncedTicket {
+    SyncedTicket {
+        request_id: t.request_id.clone(),
+        local_number: t.local_number.clone(),
+        status: "rejected".into(),
+        ticket_id: None,
+        position: None,
+        error: Some(code.to_owned()),
+    }
+}
+
+/// Offline tickets into today's queue, each once: an issue time is clamped into the window the
+/// kiosk can really have been offline in (never before its last gap, never before the queue
+/// opened today, never in the future), so a backdated ticket cannot jump the queue; tickets of
+/// past days are rejected (that queue is over). Returns the results and how many were clamped.
+pub async fn sync_offline(
+    st: &Store,
+    p: &SyncParams,
+    w: SyncWindow,
+    gate: Option<&SyncGate>,
+    now: Now,
+) -> Result<(Value, Events, u64), ApiError> {
     let mut results = Vec::new();
     let mut events = Vec::new();
-    let lpu = i64::from(lpu_id);
-    for t in &p.tickets {
+    let mut clamped = 0;
+    let lpu = i64::from(w.lpu);
+    let today = now.date.to_string();
+    let clinic = store::lpu(&st.pool, lpu)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams(format!("lpuId: unknown clinic {}", w.lpu)))?;
+    // The queue's opening today, in UTC minutes (the clinic's clock: `now`'s offset).
+    let opening = now.utc_minutes() - i64::from(now.hour() * 60 + now.minute()) + clinic.open_min;
+    let earliest = w.not_before.map_or(opening, |nb| nb.max(opening));
+    for t in p.tickets.iter().take(SYNC_BATCH) {
         let (_guard, mut tx) = st.begin_write().await?;
-        let day = t.issued_at.date.to_string();
-        // Exactly once: a requestId already synced (by any kiosk retry) is a duplicate.
-        let seen = sqlx::query("SELECT id FROM ticket WHERE request_id = $1")
-            .bind(&t.request_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        // Exactly once: a requestId this kiosk synced or enqueued before is a duplicate.
+        let seen =
+            sqlx::query("SELECT id FROM ticket WHERE request_id = $1 AND kiosk_id = $2 AND lpu_id = $3")
+                .bind(&t.request_id)
+                .bind(i64::from(w.kiosk))
+                .bind(lpu)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(r) = seen {
             let id: String = r.try_get(0)?;
-            let r = sqlx::query("SELECT issued_utc, status, number FROM ticket WHERE id = $1")
+            let r = sqlx::query("SELECT issued_utc, status, number, day FROM ticket WHERE id = $1")
                 .bind(&id)
                 .fetch_one(&mut *tx)
                 .await?;
-            let (issued_utc, status, number): (i64, String, String) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let (issued_utc, status, number, day): (i64, String, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
             // The kiosk gave up waiting for `enqueueWalkIn` and printed an offline ticket under
             // the same requestId, but central had taken it: one ticket, with the number on the
             // patient's paper (the central number never reached anyone).
@@ -279,29 +358,50 @@ pub async fn sync_offline(st: &Store, p: &SyncParams, default_lpu: u32) -> Resul
             });
             continue;
         }
-        let outcome: Result<(String, u32), ApiError> = async {
+        if t.issued_at.date.to_string() != today {
+            tx.rollback().await?;
+            results.push(rejected(t, code::OFFLINE_TICKET_STALE));
+            continue;
+        }
+        let policy = match gate {
+            Some(g) => {
+                let key = crate::limits::policy_key(&g.salt, &t.oms_number);
+                if crate::limits::check(st, &g.limits, &g.kiosk_key, &key, false, g.minute).await?.is_some() {
+                    tx.rollback().await?;
+                    results.push(rejected(t, code::RATE_LIMITED));
+                    continue;
+                }
+                Some((g, key))
+            }
+            None => None,
+        };
+        let claimed = t.issued_at.utc_minutes();
+        let issued_utc = claimed.clamp(earliest.min(now.utc_minutes()), now.utc_minutes());
+        let issued = if issued_utc == claimed { t.issued_at } else { today_at(now, issued_utc) };
+        let outcome: Result<(String, u32, FeedEvent), ApiError> = async {
             let patient = store::patient(&mut *tx, &t.oms_number, t.birth_date).await?;
-            let id = format!("{lpu}-{day}-K{}-{}", p.kiosk_id, t.local_number);
+            let id = format!("{lpu}-{today}-K{}-{}", w.kiosk, t.local_number);
             insert_ticket(
                 &mut tx,
                 &id,
                 lpu,
-                &day,
+                &today,
                 &t.local_number,
                 &patient.enp,
-                t.issued_at,
-                p.kiosk_id,
+                issued,
+                w.kiosk,
                 &t.request_id,
             )
             .await?;
-            let pos = position(&mut tx, lpu, &day, t.issued_at.utc_minutes(), &id).await?;
-            events.push((lpu_id, waiting_event(&mut tx, lpu, &day).await?));
-            Ok((id, pos))
+            let pos = position(&mut tx, lpu, &today, issued_utc, &id).await?;
+            Ok((id, pos, waiting_event(&mut tx, lpu, &today).await?))
         }
         .await;
         match outcome {
-            Ok((id, pos)) => {
+            Ok((id, pos, ev)) => {
                 tx.commit().await?;
+                events.push((w.lpu, ev));
+                clamped += u64::from(issued_utc != claimed);
                 results.push(SyncedTicket {
                     request_id: t.request_id.clone(),
                     local_number: t.local_number.clone(),
@@ -313,20 +413,15 @@ pub async fn sync_offline(st: &Store, p: &SyncParams, default_lpu: u32) -> Resul
             }
             Err(ApiError::Domain { code, .. }) => {
                 tx.rollback().await?;
-                events.pop();
-                results.push(SyncedTicket {
-                    request_id: t.request_id.clone(),
-                    local_number: t.local_number.clone(),
-                    status: "rejected".into(),
-                    ticket_id: None,
-                    position: None,
-                    error: Some(code.to_owned()),
-                });
+                if let (Some((g, key)), code::PATIENT_NOT_FOUND) = (&policy, code) {
+                    crate::limits::failed(st, &g.kiosk_key, key, g.minute).await?;
+                }
+                results.push(rejected(t, code));
             }
             Err(e) => return Err(e),
         }
     }
-    Ok((serde_json::to_value(results).expect("serialisable"), events))
+    Ok((serde_json::to_value(results).expect("serialisable"), events, clamped))
 }
 
 pub async fn call_next(st: &Store, p: &CallNextParams, now: Now) -> Result<(Value, Events), ApiError> {
@@ -371,24 +466,34 @@ pub async fn call_next(st: &Store, p: &CallNextParams, now: Now) -> Result<(Valu
     .await?;
     let waiting = waiting_event(&mut tx, lpu, &day).await?;
     tx.commit().await?;
-    let result = domain::wire::CalledTicket {
-        ticket_id: id,
-        ticket_number: number,
-        room: p.room.clone(),
-        called_at: now,
-    };
+    let result =
+        protocol::CalledTicket { ticket_id: id, ticket_number: number, room: p.room.clone(), called_at: now };
     Ok((serde_json::to_value(result).expect("serialisable"), vec![(p.lpu_id, called), (p.lpu_id, waiting)]))
 }
 
-/// completeTicket (`done`) and markNoShow (`noshow`).
-pub async fn finish_ticket(st: &Store, p: &TicketParams, status: &str) -> Result<(Value, Events), ApiError> {
+/// completeTicket (`done`) and markNoShow (`noshow`), by a doctor of one of `lpus` (bound to
+/// `rooms`, when not empty: then only tickets called to those rooms).
+pub async fn finish_ticket(
+    st: &Store,
+    p: &TicketParams,
+    status: &str,
+    lpus: &[i64],
+    rooms: &[String],
+) -> Result<(Value, Events), ApiError> {
     let (_guard, mut tx) = st.begin_write().await?;
-    let r = sqlx::query("SELECT lpu_id, day FROM ticket WHERE id = $1 AND status IN ('waiting', 'called')")
-        .bind(&p.ticket_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
-    let (lpu, day): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+    let r =
+        sqlx::query("SELECT lpu_id, day, room FROM ticket WHERE id = $1 AND status IN ('waiting', 'called')")
+            .bind(&p.ticket_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
+    let (lpu, day, room): (i64, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    if !lpus.contains(&lpu) {
+        return Err(ApiError::Forbidden(crate::metrics::Refusal::Clinic));
+    }
+    if !rooms.is_empty() && !room.as_ref().is_some_and(|r| rooms.contains(r)) {
+        return Err(ApiError::Forbidden(crate::metrics::Refusal::Room));
+    }
     sqlx::query("UPDATE ticket SET status = $1 WHERE id = $2")
         .bind(status)
         .bind(&p.ticket_id)
@@ -442,7 +547,7 @@ pub async fn snapshot(st: &Store, lpu_id: u32, now: Now) -> Result<FeedEvent, Ap
         .await?
         .map(|r| r.try_get::<i64, _>(0))
         .transpose()?
-        .unwrap_or(0) as u64;
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
     Ok(FeedEvent::Snapshot {
         seq,
         waiting: waiting_count(&st.pool, lpu, &day).await?,
@@ -450,32 +555,82 @@ pub async fn snapshot(st: &Store, lpu_id: u32, now: Now) -> Result<FeedEvent, Ap
     })
 }
 
-/// Events after `seq` (for `resume`); `None` when they are no longer kept (then: snapshot).
-pub async fn events_after(st: &Store, lpu_id: u32, seq: u64) -> Result<Option<Vec<FeedEvent>>, ApiError> {
-    let rows = sqlx::query("SELECT seq, body FROM queue_event WHERE lpu_id = $1 AND seq > $2 ORDER BY seq")
-        .bind(i64::from(lpu_id))
-        .bind(seq as i64)
-        .fetch_all(&st.pool)
-        .await?;
-    let mut out = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        let s: i64 = r.try_get(0)?;
-        if i == 0 && s as u64 != seq + 1 {
-            return Ok(None); // a gap: older events were pruned
+/// Today's events after `seq` (for `resume`); `None` when the client must start over from a
+/// snapshot instead: `seq` is not one of today's (yesterday's board, pruned events, a number
+/// from a reset database or out of range).
+pub async fn events_after(
+    st: &Store,
+    lpu_id: u32,
+    seq: u64,
+    today: &str,
+) -> Result<Option<Vec<FeedEvent>>, ApiError> {
+    let Ok(after) = i64::try_from(seq) else { return Ok(None) };
+    // The event the client last saw must be today's and still kept (seq 0: nothing seen yet).
+    if after > 0 {
+        let day = sqlx::query("SELECT day FROM queue_event WHERE lpu_id = $1 AND seq = $2")
+            .bind(i64::from(lpu_id))
+            .bind(after)
+            .fetch_optional(&st.pool)
+            .await?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()?;
+        if day.as_deref() != Some(today) {
+            return Ok(None);
         }
-        let body: String = r.try_get(1)?;
-        if let Ok(ev) = serde_json::from_str(&body) {
+    }
+    let (events, whole) = read_after(st, lpu_id, after, Some(today)).await?;
+    Ok(whole.then_some(events))
+}
+
+/// Most events read at once; a board further behind starts over from a snapshot.
+const READ_AT_MOST: i64 = 1000;
+
+/// Stored events after `after` in sequence order, stopping at the first gap or (with `day`)
+/// the first event of another day; `true` when nothing was left out.
+async fn read_after(
+    st: &Store,
+    lpu_id: u32,
+    after: i64,
+    day: Option<&str>,
+) -> Result<(Vec<FeedEvent>, bool), ApiError> {
+    let rows = sqlx::query(
+        "SELECT seq, day, body FROM queue_event WHERE lpu_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(i64::from(lpu_id))
+    .bind(after)
+    .bind(READ_AT_MOST)
+    .fetch_all(&st.pool)
+    .await?;
+    let mut out = Vec::new();
+    let mut expect = after.checked_add(1);
+    for r in &rows {
+        let (s, d): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+        // A gap (pruned, or not committed yet) or another day's events.
+        if Some(s) != expect || day.is_some_and(|day| day != d) {
+            return Ok((out, false));
+        }
+        expect = s.checked_add(1);
+        if let Ok(ev) = serde_json::from_str(&r.try_get::<String, _>(2)?) {
             out.push(ev);
         }
     }
-    Ok(Some(out))
+    let whole = i64::try_from(rows.len()).unwrap_or(i64::MAX) < READ_AT_MOST;
+    Ok((out, whole))
+}
+
+/// Stored events right after `seq`, in order, up to the first gap (an event whose transaction
+/// has not committed yet): what a node relays from PostgreSQL.
+pub async fn events_since(st: &Store, lpu_id: u32, seq: u64) -> Result<Vec<FeedEvent>, ApiError> {
+    let Ok(after) = i64::try_from(seq) else { return Ok(Vec::new()) };
+    Ok(read_after(st, lpu_id, after, None).await?.0)
 }
 
 /// One stored event (a PostgreSQL notification names it by sequence number).
 pub async fn event(st: &Store, lpu_id: u32, seq: u64) -> Result<Option<FeedEvent>, ApiError> {
+    let Ok(seq) = i64::try_from(seq) else { return Ok(None) };
     let r = sqlx::query("SELECT body FROM queue_event WHERE lpu_id = $1 AND seq = $2")
         .bind(i64::from(lpu_id))
-        .bind(seq as i64)
+        .bind(seq)
         .fetch_optional(&st.pool)
         .await?;
     Ok(r.and_then(|r| r.try_get::<String, _>(0).ok()).and_then(|b| serde_json::from_str(&b).ok()))

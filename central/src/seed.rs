@@ -46,6 +46,10 @@ const DOCTORS: [SeedDoctor; 12] = [
     (901, LPU, "Фролов", "Виктор", "Николаевич", "2050", "118", 20, false),
 ];
 
+/// MEJI numbers (the city's register of medical staff) are opaque integers of their own range;
+/// the demo's are the doctor ids offset into one.
+const MEJI_BASE: i64 = 1_200_000;
+
 /// The demo doctors' full names ("Иванова Мария Петровна"): public, shown on every screen and
 /// ticket, so privacy checks must not take a doctor for a patient.
 pub fn doctor_names() -> Vec<String> {
@@ -130,7 +134,7 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
         .await?;
     }
     for (id, lpu, last, first, middle, spec, room, minutes, morning) in DOCTORS {
-        sqlx::query("INSERT INTO doctor (id, lpu_id, last_name, first_name, middle_name, speciality_code, room, complex_resource_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        sqlx::query("INSERT INTO doctor (id, lpu_id, last_name, first_name, middle_name, speciality_code, room, complex_resource_id, meji_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(id)
             .bind(lpu)
             .bind(last)
@@ -139,6 +143,7 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
             .bind(spec)
             .bind(room)
             .bind(id * 10)
+            .bind(MEJI_BASE + id)
             .execute(&mut *tx)
             .await?;
         // 14 days from today, weekdays, a 6-hour shift; every fifth slot is already taken.

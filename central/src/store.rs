@@ -9,10 +9,9 @@
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use domain::wire::code;
 use domain::{Date, DateTime, Enp};
 
-use crate::error::{ApiError, is_unique_violation};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -20,13 +19,62 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Debug)]
 pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
     /// Serialises writers on SQLite.
     write: tokio::sync::Mutex<()>,
+    /// Serialises writers of the limits database on SQLite (its own file and lock).
+    limits_write: tokio::sync::Mutex<()>,
+    /// Rate counters on SQLite, `(key, window) -> n`: one process owns a SQLite database (its
+    /// writers are serialised in process too), so they need not cost a write per lookup.
+    pub(crate) rates: std::sync::Mutex<std::collections::HashMap<(String, i64), i64>>,
+    /// The sqlx URL, password included: never print it, print [`Store::url_redacted`].
     pub url: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).field("url", &redact(&self.url)).finish()
+    }
+}
+
+/// `url` with its password (and any `password=` parameter) replaced by `***`: what logs,
+/// errors and `Debug` may show of a database URL.
+pub fn redact(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest = scheme_end + 3;
+        let authority_end = out[rest..].find(['/', '?']).map_or(out.len(), |i| rest + i);
+        if let Some(at) = out[rest..authority_end].rfind('@') {
+            let userinfo = &out[rest..rest + at];
+            if let Some(colon) = userinfo.find(':') {
+                out.replace_range(rest + colon + 1..rest + at, "***");
+            }
+        }
+    }
+    // Query parameters: password=... (libpq style) anywhere in the URL.
+    let lower = out.to_ascii_lowercase();
+    if let Some(i) = lower.find("password=") {
+        let start = i + "password=".len();
+        let end = out[start..].find('&').map_or(out.len(), |j| start + j);
+        out.replace_range(start..end, "***");
+    }
+    out
+}
+
+/// Whether the URL carries a password (then it must not come from the command line).
+pub fn has_password(url: &str) -> bool {
+    redact(url) != url
+}
+
+/// Why a store cannot be opened, with the URL redacted.
+#[derive(Debug, thiserror::Error)]
+#[error("database {url}: {source}")]
+pub struct OpenError {
+    pub url: String,
+    #[source]
+    pub source: sqlx::Error,
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -40,7 +88,7 @@ CREATE TABLE IF NOT EXISTS speciality (code TEXT PRIMARY KEY, name TEXT NOT NULL
   male BIGINT NOT NULL, female BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS doctor (id BIGINT PRIMARY KEY, lpu_id BIGINT NOT NULL, last_name TEXT NOT NULL,
   first_name TEXT NOT NULL, middle_name TEXT NOT NULL, speciality_code TEXT NOT NULL, room TEXT NOT NULL,
-  complex_resource_id BIGINT NOT NULL);
+  complex_resource_id BIGINT NOT NULL, meji_id BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS slot (id {ID}, doctor_id BIGINT NOT NULL, start_time TEXT NOT NULL, end_time TEXT NOT NULL,
   start_utc BIGINT NOT NULL, end_utc BIGINT NOT NULL, day TEXT NOT NULL, blocked BIGINT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS slot_doctor_start ON slot (doctor_id, start_utc);
@@ -51,19 +99,39 @@ CREATE UNIQUE INDEX IF NOT EXISTS appointment_slot_active ON appointment (slot_i
 CREATE INDEX IF NOT EXISTS appointment_enp ON appointment (enp, active);
 CREATE TABLE IF NOT EXISTS referral (id BIGINT PRIMARY KEY, number TEXT NOT NULL, enp TEXT NOT NULL,
   speciality_code TEXT NOT NULL, lpu_id BIGINT NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (request_id TEXT PRIMARY KEY, method TEXT NOT NULL, response TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS request_log (scope TEXT NOT NULL, request_id TEXT NOT NULL, method TEXT NOT NULL,
+  params_sha256 TEXT NOT NULL, response TEXT NOT NULL, created_min BIGINT NOT NULL, PRIMARY KEY (scope, request_id));
 CREATE TABLE IF NOT EXISTS ticket (id TEXT PRIMARY KEY, lpu_id BIGINT NOT NULL, day TEXT NOT NULL, number TEXT NOT NULL,
   enp TEXT NOT NULL, issued_at TEXT NOT NULL, issued_utc BIGINT NOT NULL, status TEXT NOT NULL, room TEXT,
   called_at TEXT, called_utc BIGINT, kiosk_id BIGINT NOT NULL, request_id TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS ticket_one_waiting ON ticket (lpu_id, day, enp) WHERE status = 'waiting';
-CREATE UNIQUE INDEX IF NOT EXISTS ticket_request ON ticket (request_id);
+DROP INDEX IF EXISTS ticket_request;
+CREATE UNIQUE INDEX IF NOT EXISTS ticket_request_by_kiosk ON ticket (lpu_id, kiosk_id, request_id);
 CREATE INDEX IF NOT EXISTS ticket_queue ON ticket (lpu_id, day, status, issued_utc);
 CREATE INDEX IF NOT EXISTS ticket_calls ON ticket (lpu_id, day, called_utc);
 CREATE TABLE IF NOT EXISTS counter (lpu_id BIGINT NOT NULL, day TEXT NOT NULL, n BIGINT NOT NULL,
   PRIMARY KEY (lpu_id, day));
 CREATE TABLE IF NOT EXISTS queue_event (lpu_id BIGINT NOT NULL, seq BIGINT NOT NULL, day TEXT NOT NULL,
   body TEXT NOT NULL, PRIMARY KEY (lpu_id, seq));
+CREATE INDEX IF NOT EXISTS queue_event_day ON queue_event (day);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS {LIMITS}rate_hit (key TEXT NOT NULL, win BIGINT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (key, win));
+CREATE TABLE IF NOT EXISTS {LIMITS}device_seen (key TEXT PRIMARY KEY, first_utc BIGINT NOT NULL, last_utc BIGINT NOT NULL,
+  gap_from BIGINT, gap_until BIGINT);
 ";
+
+/// SQLite: rate counters and last-seen times live in a database file of their own beside the
+/// main one (`FILE-limits`), written without fsync: they are worth nothing after a power cut,
+/// while every ticket commit is fsynced (`synchronous = FULL`), and counting a lookup must not
+/// cost a disk flush.
+fn limits_file(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Some(":memory:".into());
+    }
+    Some(format!("{path}-limits"))
+}
 
 /// Turns `--db` into a sqlx URL: a bare path is a SQLite file.
 pub fn db_url(db: &str) -> String {
@@ -75,26 +143,52 @@ pub fn db_url(db: &str) -> String {
 }
 
 impl Store {
+    /// Opens and migrates `db`; errors name the database with its password hidden.
+    pub async fn open_checked(db: &str) -> Result<Store, OpenError> {
+        Store::open(db)
+            .await
+            .map_err(|source| OpenError { url: redact(&db_url(db)), source: scrub(source, db) })
+    }
+
     pub async fn open(db: &str) -> Result<Store, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let url = db_url(db);
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let limits = limits_file(&url);
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .after_connect(move |conn, _| {
+                let limits = limits.clone();
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         use sqlx::Executor;
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;").await?;
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;").await?;
+                        if let Some(f) = limits {
+                            let quoted = f.replace('\'', "''");
+                            conn.execute(format!("ATTACH DATABASE '{quoted}' AS limits").as_str()).await?;
+                            conn.execute("PRAGMA limits.journal_mode = WAL; PRAGMA limits.synchronous = OFF;").await?;
+                        }
                     }
                     Ok(())
                 })
             })
             .connect(&url)
             .await?;
-        let store = Store { pool, backend, write: tokio::sync::Mutex::new(()), url };
+        let store = Store {
+            pool,
+            backend,
+            write: tokio::sync::Mutex::new(()),
+            limits_write: tokio::sync::Mutex::new(()),
+            rates: Default::default(),
+            url,
+        };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The URL for logs.
+    pub fn url_redacted(&self) -> String {
+        redact(&self.url)
     }
 
     async fn migrate(&self) -> Result<(), sqlx::Error> {
@@ -102,12 +196,24 @@ impl Store {
             Backend::Sqlite => "INTEGER PRIMARY KEY",
             Backend::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
         };
-        let schema = SCHEMA.replace("{ID}", id);
+        let limits = match self.backend {
+            Backend::Sqlite => "limits.",
+            Backend::Postgres => "",
+        };
+        let schema = SCHEMA.replace("{ID}", id).replace("{LIMITS}", limits);
         let mut tx = self.pool.begin().await?;
         for stmt in schema.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             sqlx::query(stmt).execute(&mut *tx).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        // Databases made before doctors had a MEJI number (mainDoctor.mejiId) get the column;
+        // probed outside a transaction, since a failed statement aborts one on PostgreSQL.
+        if sqlx::query("SELECT meji_id FROM doctor WHERE 1 = 0").execute(&self.pool).await.is_err() {
+            sqlx::query("ALTER TABLE doctor ADD COLUMN meji_id BIGINT NOT NULL DEFAULT 0")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// A write transaction (serialised on SQLite). The guard must live as long as the
@@ -119,6 +225,76 @@ impl Store {
         };
         Ok((guard, self.pool.begin().await?))
     }
+
+    /// A write transaction on the rate counters and last-seen times (on SQLite their own file,
+    /// so these writes never wait for a ticket's fsync).
+    pub async fn begin_limits(&self) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, Tx), sqlx::Error> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.limits_write.lock().await),
+            Backend::Postgres => None,
+        };
+        Ok((guard, self.pool.begin().await?))
+    }
+
+    /// A write transaction that holds `key` until it ends: on PostgreSQL an advisory lock, so
+    /// that a retry of a request still running (on any node) waits for it and then finds its
+    /// answer instead of racing it (and, booking, reporting its own slot as taken).
+    pub async fn begin_keyed(
+        &self,
+        key: &str,
+    ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, Tx), sqlx::Error> {
+        let (guard, mut tx) = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            let h: [u8; 32] =
+                sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(key.as_bytes()))
+                    .into();
+            let lock = i64::from_be_bytes(h[..8].try_into().expect("8 bytes"));
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut *tx).await?;
+        }
+        Ok((guard, tx))
+    }
+}
+
+/// Marks the start of a write's attempt inside its transaction (a savepoint), so that
+/// [`undo_attempt`] can drop its partial writes and keep the transaction.
+pub async fn begin_attempt(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    sqlx::query("SAVEPOINT attempt").execute(&mut **tx).await.map(|_| ())
+}
+
+/// Drops what the attempt wrote since [`begin_attempt`]; on PostgreSQL this also clears a
+/// failed statement's abort state.
+pub async fn undo_attempt(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    sqlx::query("ROLLBACK TO SAVEPOINT attempt").execute(&mut **tx).await.map(|_| ())
+}
+
+impl Store {
+    /// `sql` with `FOR UPDATE` on PostgreSQL (SQLite has one writer and no such clause).
+    pub fn for_update(&self, sql: &str) -> String {
+        match self.backend {
+            Backend::Postgres => format!("{sql} FOR UPDATE"),
+            Backend::Sqlite => sql.to_owned(),
+        }
+    }
+}
+
+/// A connection error may quote what it was given; keep the password out of it.
+fn scrub(e: sqlx::Error, db: &str) -> sqlx::Error {
+    let text = e.to_string();
+    let url = db_url(db);
+    let password = password_of(&url);
+    match password {
+        Some(p) if !p.is_empty() && text.contains(&p) => {
+            sqlx::Error::Configuration(text.replace(&p, "***").into())
+        }
+        _ => e,
+    }
+}
+
+fn password_of(url: &str) -> Option<String> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    Some(userinfo.split_once(':')?.1.to_owned())
 }
 
 // ---- Rows -------------------------------------------------------------------------------------
@@ -145,6 +321,8 @@ pub struct DoctorRow {
     pub speciality_code: String,
     pub room: String,
     pub complex_resource_id: i64,
+    /// The doctor's number in the city's register of medical staff (`mainDoctor.mejiId`).
+    pub meji_id: i64,
 }
 
 impl DoctorRow {
@@ -161,11 +339,12 @@ impl DoctorRow {
             speciality_code: r.try_get(5)?,
             room: r.try_get(6)?,
             complex_resource_id: r.try_get(7)?,
+            meji_id: r.try_get(8)?,
         })
     }
 }
 
-pub const DOCTOR_COLS: &str = "d.id, d.lpu_id, d.last_name, d.first_name, d.middle_name, d.speciality_code, d.room, d.complex_resource_id";
+pub const DOCTOR_COLS: &str = "d.id, d.lpu_id, d.last_name, d.first_name, d.middle_name, d.speciality_code, d.room, d.complex_resource_id, d.meji_id";
 
 #[derive(Debug, Clone)]
 pub struct SpecialityRow {
@@ -366,52 +545,78 @@ pub async fn referral(
     .transpose()
 }
 
-/// The stored response for a requestId, if this request was seen before.
-pub async fn idempotent(
-    tx: &mut Tx,
-    request_id: &str,
-    method: &str,
-) -> Result<Option<serde_json::Value>, ApiError> {
-    let r = sqlx::query("SELECT method, response FROM idempotency WHERE request_id = $1")
-        .bind(request_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+/// A write's idempotency key: scoped to the caller (its token's device or person), bound to
+/// the method and a hash of its params.
+#[derive(Debug, Clone)]
+pub struct RequestKey {
+    pub scope: String,
+    pub request_id: String,
+    pub method: &'static str,
+    pub params_sha256: String,
+}
+
+impl RequestKey {
+    pub fn new(
+        scope: &str,
+        request_id: &str,
+        method: &'static str,
+        params: &impl serde::Serialize,
+    ) -> RequestKey {
+        let canonical = serde_json::to_vec(params).unwrap_or_default();
+        let h: [u8; 32] =
+            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&canonical)).into();
+        RequestKey {
+            scope: scope.to_owned(),
+            request_id: request_id.to_owned(),
+            method,
+            params_sha256: crate::auth::hex(&h),
+        }
+    }
+
+    /// What the PostgreSQL advisory lock is taken on.
+    pub fn lock_name(&self) -> String {
+        format!("{}\u{1f}{}", self.scope, self.request_id)
+    }
+}
+
+/// The stored response for this request, if it was seen before. The same requestId with
+/// another method or other params is refused: answering it with the first request's result
+/// would tell a caller something it did not ask (and hide that its own request never ran).
+pub async fn idempotent(tx: &mut Tx, key: &RequestKey) -> Result<Option<serde_json::Value>, ApiError> {
+    let r = sqlx::query(
+        "SELECT method, params_sha256, response FROM request_log WHERE scope = $1 AND request_id = $2",
+    )
+    .bind(&key.scope)
+    .bind(&key.request_id)
+    .fetch_optional(&mut **tx)
+    .await?;
     match r {
         None => Ok(None),
         Some(r) => {
-            let m: String = r.try_get(0)?;
-            if m != method {
-                return Err(ApiError::InvalidParams(format!(
-                    "requestId: already used for {m}, a different method"
-                )));
+            let (m, h): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            if m != key.method || h != key.params_sha256 {
+                return Err(ApiError::RequestIdReused);
             }
-            let body: String = r.try_get(1)?;
+            let body: String = r.try_get(2)?;
             Ok(Some(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)))
         }
     }
 }
 
 /// Records the response (success or domain error) of a write so a retry gets the same.
-pub async fn remember(
-    tx: &mut Tx,
-    request_id: &str,
-    method: &str,
-    response: &serde_json::Value,
-) -> Result<(), ApiError> {
-    sqlx::query("INSERT INTO idempotency (request_id, method, response) VALUES ($1, $2, $3)")
-        .bind(request_id)
-        .bind(method)
-        .bind(response.to_string())
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                // Another node answered the same requestId first; the client retries and gets it.
-                ApiError::domain(code::SLOT_TAKEN, "Повторный запрос обрабатывается, повторите")
-            } else {
-                ApiError::Store(e)
-            }
-        })?;
+pub async fn remember(tx: &mut Tx, key: &RequestKey, response: &serde_json::Value) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO request_log (scope, request_id, method, params_sha256, response, created_min)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&key.scope)
+    .bind(&key.request_id)
+    .bind(key.method)
+    .bind(&key.params_sha256)
+    .bind(response.to_string())
+    .bind(crate::limits::wall_minutes())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

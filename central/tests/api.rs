@@ -7,7 +7,7 @@ use common::*;
 use serde_json::{Value, json};
 
 use domain::demo;
-use domain::wire::{BOOKING_PATH, QUEUE_PATH};
+use protocol::{BOOKING_PATH, QUEUE_PATH};
 
 #[tokio::test]
 async fn protocol_errors_and_authentication() {
@@ -72,11 +72,41 @@ async fn identification_does_not_tell_who_is_insured() {
 #[tokio::test]
 async fn identification_is_rate_limited_per_kiosk() {
     let app = TestApp::with(|s| s.ident_per_minute = 3).await;
-    for _ in 0..3 {
-        ok(&app.booking("getPatientInfo3", who(&patient(0))).await);
+    // Lookups that find nobody (probing for the insured) are what the kiosk budget counts.
+    let unknown = |n: u64| json!({"omsNumber": format!("{:016}", 7_700_000_000_000_016u64 + n * 100), "birthDate": "1990-01-01"});
+    let mut codes = Vec::new();
+    for n in 0..4 {
+        codes.push(err_code(&app.booking("getSpecialitiesInfo", unknown(n)).await).to_owned());
     }
-    let v = app.booking("getPatientInfo3", who(&patient(0))).await;
+    assert_eq!(codes[..3], ["PATIENT_NOT_FOUND"; 3]);
+    assert_eq!(codes[3], "RATE_LIMITED", "{codes:?}");
+    // Every identity-carrying method is behind the same gate, not only getPatientInfo3.
+    for m in ["getPatientInfo3", "getReferralsInfo", "getAppointmentReceptionsByPatient"] {
+        assert_eq!(err_code(&app.booking(m, who(&patient(0))).await), "RATE_LIMITED", "{m}");
+    }
+    let v = app
+        .queue("enqueueWalkIn", with(&patient(0), json!({"lpuId": 1, "kioskId": 2, "requestId": "rl"})))
+        .await;
     assert_eq!(err_code(&v), "RATE_LIMITED");
+    // Another kiosk is not held up by this one.
+    ok(&app.call_as(KIOSK_3, BOOKING_PATH, "getPatientInfo3", who(&patient(0))).await);
+    assert!(app.state.metrics.render().contains("central_refused_total{reason=\"rate_limited\"} 5"));
+}
+
+#[tokio::test]
+async fn a_policy_is_rate_limited_across_kiosks() {
+    let app = TestApp::with(|s| s.ident_per_minute = 3).await;
+    // Guessing one policy's birth date from several kiosks: the policy's hourly budget.
+    let p = patient(0);
+    let guess = json!({"omsNumber": p.enp.expose(), "birthDate": "1990-01-01"});
+    for (i, token) in [TOKEN, KIOSK_3, TOKEN].iter().enumerate() {
+        let v = app.call_as(token, BOOKING_PATH, "getPatientInfo3", guess.clone()).await;
+        assert_eq!(err_code(&v), "PATIENT_NOT_FOUND", "guess {i}");
+    }
+    let v = app.call_as(KIOSK_3, BOOKING_PATH, "getPatientInfo3", who(&p)).await;
+    assert_eq!(err_code(&v), "RATE_LIMITED", "even with the right date now");
+    // Other patients are served.
+    ok(&app.call_as(KIOSK_3, BOOKING_PATH, "getPatientInfo3", who(&patient(1))).await);
 }
 
 #[tokio::test]
@@ -100,7 +130,7 @@ async fn specialities_doctors_and_access_rules() {
     let referral_id = ok(&refs)[0]["id"].as_u64().unwrap();
     assert_eq!(ok(&refs)[0]["toDoctor"]["specialityId"], "2045");
     let v = app.booking("getDoctorsInfo", with(&referred, json!({"referralId": referral_id}))).await;
-    assert_eq!(ok(&v)[0]["mainDoctor"]["specialityId"], "2045");
+    assert_eq!(ok(&v)[0]["mainDoctor"]["specialityId"], 2045, "an integer, as the real service sends it");
     // Somebody else's referral does not count.
     let v = app.booking("getDoctorsInfo", with(&woman, json!({"referralId": referral_id}))).await;
     assert_eq!(err_code(&v), "REFERRAL_REQUIRED");
@@ -358,9 +388,14 @@ async fn numbers_restart_each_day() {
 #[tokio::test]
 async fn offline_tickets_sync_exactly_once_in_issue_order() {
     let app = TestApp::new().await;
-    // A central ticket issued at 10:00.
+    // A central ticket issued at 10:00 by kiosk 3.
     ok(&app
-        .queue("enqueueWalkIn", with(&patient(0), json!({"lpuId": 1, "kioskId": 3, "requestId": "online"})))
+        .call_as(
+            KIOSK_3,
+            QUEUE_PATH,
+            "enqueueWalkIn",
+            with(&patient(0), json!({"lpuId": 1, "kioskId": 3, "requestId": "online"})),
+        )
         .await);
     // Kiosk 2 issued two tickets offline, at 09:50 and 10:05.
     let t = |p: &demo::DemoPatient, n: &str, hh: u32, mm: u32, rid: &str| {
@@ -512,4 +547,29 @@ mod malformed {
             })?;
         }
     }
+}
+
+#[tokio::test]
+async fn a_database_from_before_meji_numbers_gets_the_column() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("central-old-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let db = path.display().to_string();
+    let old = central::store::Store::open(&db).await.unwrap();
+    // The doctor table as it was: no meji_id.
+    let mut conn = old.pool.acquire().await.unwrap();
+    for stmt in [
+        "DROP TABLE doctor",
+        "CREATE TABLE doctor (id BIGINT PRIMARY KEY, lpu_id BIGINT NOT NULL, last_name TEXT NOT NULL, first_name TEXT NOT NULL, middle_name TEXT NOT NULL, speciality_code TEXT NOT NULL, room TEXT NOT NULL, complex_resource_id BIGINT NOT NULL)",
+        "INSERT INTO doctor VALUES (7, 1, 'Иванова', 'Мария', 'Петровна', '2011', '214', 70)",
+    ] {
+        // One connection: a schema change on one pooled connection may not be seen yet by the
+        // next.
+        sqlx::query(stmt).execute(&mut *conn).await.unwrap();
+    }
+    drop(conn);
+    old.pool.close().await;
+    let store = central::store::Store::open(&db).await.unwrap();
+    let d = central::store::doctor(&store.pool, 7).await.unwrap().unwrap();
+    assert_eq!((d.last_name.as_str(), d.meji_id), ("Иванова", 0), "kept, with the column added");
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use central::app::{AppState, serve};
-use domain::wire::{FeedEvent, QUEUE_PATH};
+use protocol::{FeedEvent, QUEUE_PATH};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -30,8 +30,9 @@ async fn start(state: Arc<AppState>) -> (String, tokio::sync::oneshot::Sender<()
 async fn rpc(addr: &str, method: &str, params: Value) -> Value {
     let body =
         serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})).unwrap();
-    let reply =
-        central::client::post_json(&format!("http://{addr}"), QUEUE_PATH, TOKEN, &body).await.unwrap();
+    let reply = central::client::post_json(&format!("http://{addr}"), QUEUE_PATH, token_for(method), &body)
+        .await
+        .unwrap();
     serde_json::from_slice(&reply).unwrap()
 }
 
@@ -79,7 +80,7 @@ async fn displays_get_a_snapshot_then_live_calls_then_resume() {
         )
         .await);
     }
-    let mut ws = connect(&addr, TOKEN).await.unwrap();
+    let mut ws = connect(&addr, BOARD).await.unwrap();
     let FeedEvent::Snapshot { seq, waiting, called } = next_event(&mut ws).await else {
         panic!("snapshot first")
     };
@@ -121,9 +122,14 @@ async fn frames_carry_no_personal_data() {
     let p = patient(0);
     ok(&rpc(&addr, "enqueueWalkIn", with(&p, json!({"lpuId": 1, "kioskId": 2, "requestId": "pd"}))).await);
     let mut ws = connect(&addr, TOKEN).await.unwrap();
+    // The snapshot first: a call made before it is taken is inside it, not sent again (and the
+    // test would wait for a frame that never comes).
+    let mut frames = vec![next_event(&mut ws).await];
     ok(&rpc(&addr, "callNext", json!({"lpuId": 1, "room": "214"})).await);
-    for _ in 0..3 {
-        let ev = next_event(&mut ws).await;
+    frames.push(next_event(&mut ws).await);
+    frames.push(next_event(&mut ws).await);
+    assert!(frames.iter().any(|f| matches!(f, FeedEvent::Called { .. })), "{frames:?}");
+    for ev in frames {
         let text = serde_json::to_string(&ev).unwrap();
         assert!(!text.contains(&p.enp.expose()) && !text.contains(p.name.last.expose()), "{text}");
     }
@@ -138,9 +144,7 @@ async fn two_nodes_on_postgresql_share_the_feed() {
     let a = TestApp::new().await;
     // A second node on the same database.
     let store_b = central::store::Store::open(&a.state.store.url).await.unwrap();
-    let mut tokens = std::collections::HashMap::new();
-    tokens.insert(TOKEN.to_owned(), 2);
-    let b = Arc::new(AppState::new(store_b, tokens, Arc::new(now)));
+    let b = Arc::new(AppState::new(store_b, tokens(), Arc::new(now)));
     let (addr_a, _s1) = start(a.state.clone()).await;
     let (addr_b, _s2) = start(b).await;
     ok(&rpc(
@@ -159,4 +163,147 @@ async fn two_nodes_on_postgresql_share_the_feed() {
             break;
         }
     }
+}
+
+async fn start_with(tune: impl FnOnce(&mut AppState)) -> (TestApp, String, tokio::sync::oneshot::Sender<()>) {
+    let app = TestApp::with(tune).await;
+    let (addr, stop) = start(app.state.clone()).await;
+    (app, addr, stop)
+}
+
+#[tokio::test]
+async fn resume_from_another_day_or_out_of_range_gets_a_fresh_snapshot() {
+    let (app, addr, _stop) = start_with(|_| {}).await;
+    ok(&rpc(&addr, "enqueueWalkIn", with(&patient(0), json!({"lpuId": 1, "kioskId": 2, "requestId": "a"})))
+        .await);
+    // Yesterday's board saw event 1; overnight the day's events are rewritten as yesterday's.
+    sqlx::query("UPDATE queue_event SET day = '2026-11-22'").execute(&app.state.store.pool).await.unwrap();
+    ok(&rpc(&addr, "callNext", json!({"lpuId": 1, "room": "214"})).await);
+    let mut ws = connect(&addr, BOARD).await.unwrap();
+    let FeedEvent::Snapshot { seq, .. } = next_event(&mut ws).await else { panic!("snapshot first") };
+    for after in [1, u64::MAX, seq + 1000] {
+        ws.send(Message::Text(json!({"type": "resume", "afterSeq": after}).to_string().into()))
+            .await
+            .unwrap();
+        let ev = next_event(&mut ws).await;
+        assert!(matches!(ev, FeedEvent::Snapshot { .. }), "resume after {after}: {ev:?}");
+    }
+    // Past days' events are pruned; today's stay.
+    let today = now().date.to_string();
+    central::limits::prune(&app.state.store, &today).await.unwrap();
+    let days: Vec<String> = sqlx::query_scalar("SELECT DISTINCT day FROM queue_event")
+        .fetch_all(&app.state.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(days, [today]);
+}
+
+#[tokio::test]
+async fn feed_connections_are_limited_per_token_and_in_size() {
+    let (app, addr, _stop) = start_with(|s| s.feed_limits.per_token = 2).await;
+    let a = connect(&addr, BOARD).await.unwrap();
+    let _b = connect(&addr, BOARD).await.unwrap();
+    assert!(matches!(connect(&addr, BOARD).await, Err(tungstenite::Error::Http(r)) if r.status() == 429));
+    // Another token is counted on its own; a freed slot is given again.
+    let _c = connect(&addr, TOKEN).await.unwrap();
+    drop(a);
+    let t = Instant::now();
+    let mut again = connect(&addr, BOARD).await;
+    while again.is_err() && t.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        again = connect(&addr, BOARD).await;
+    }
+    let mut ws = again.expect("a slot once the first board left");
+    let _snapshot = next_event(&mut ws).await;
+    // A message over 64 KiB closes the connection.
+    ws.send(Message::Text("x".repeat(100 * 1024).into())).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "an oversized message ends the connection");
+    assert!(app.state.metrics.refused_count(central::metrics::Refusal::FeedConnections) >= 1);
+    // A board from another clinic is refused.
+    let other = format!("ws://{addr}/api/queue/v1/events?lpuId=9");
+    use tungstenite::client::IntoClientRequest;
+    let mut req = other.into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {BOARD}").parse().unwrap());
+    assert!(
+        matches!(tokio_tungstenite::connect_async(req).await, Err(tungstenite::Error::Http(r)) if r.status() == 403)
+    );
+}
+
+#[tokio::test]
+async fn a_silent_board_is_dropped_after_the_idle_timeout() {
+    let (app, addr, _stop) = start_with(|s| {
+        s.feed_limits.ping_every = Duration::from_millis(100);
+        s.feed_limits.idle_timeout = Duration::from_millis(300);
+    })
+    .await;
+    // Never read: tungstenite answers pings only while it is being read, so no pong goes back.
+    let _ws = connect(&addr, BOARD).await.unwrap();
+    let t = Instant::now();
+    while !app.state.metrics.render().contains("central_feed_dropped_idle_total 1") {
+        assert!(t.elapsed() < Duration::from_secs(5), "{}", app.state.metrics.render());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A board that reads (and so answers pings) stays.
+    let mut live = connect(&addr, TOKEN).await.unwrap();
+    let _snapshot = next_event(&mut live).await;
+    let deadline = Instant::now() + Duration::from_millis(800);
+    while Instant::now() < deadline {
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), live.next()).await {
+            assert!(m.is_ok(), "the reading board stays connected: {m:?}");
+        }
+    }
+    assert!(app.state.metrics.render().contains("central_feed_dropped_idle_total 1"));
+}
+
+#[tokio::test]
+async fn a_slow_board_is_dropped_and_never_holds_up_the_others() {
+    let (app, addr, _stop) = start_with(|s| s.feed_limits.send_timeout = Duration::from_millis(200)).await;
+    let _slow = connect(&addr, TOKEN).await.unwrap(); // connected, never read
+    let mut fast = connect(&addr, BOARD).await.unwrap();
+    let _snapshot = next_event(&mut fast).await;
+    let reader = tokio::spawn(async move {
+        // The fast board reads everything until it sees the final call.
+        loop {
+            if let FeedEvent::Called { room, .. } = next_event(&mut fast).await
+                && room == "FINAL"
+            {
+                return;
+            }
+        }
+    });
+    // 4 KiB frames until the slow board's socket is full and it is dropped (how many that
+    // takes varies: after lagging its session reads a snapshot, slower on PostgreSQL).
+    let big = "2".repeat(4096);
+    let call = |seq: u64, room: &str| FeedEvent::Called {
+        seq,
+        ticket_number: "Д-001".into(),
+        room: room.into(),
+        called_at: now(),
+    };
+    let t = Instant::now();
+    let mut seq = 0u64;
+    while !app.state.metrics.render().contains("central_feed_dropped_slow_total 1") {
+        assert!(t.elapsed() < Duration::from_secs(20), "{}", app.state.metrics.render());
+        for _ in 0..200 {
+            seq += 1;
+            app.state.feed.publish_local(1, call(seq, &big));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // Meanwhile the fast board kept up, and gets the next call at once.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.state.feed.publish_local(1, call(u64::MAX / 2, "FINAL"));
+    tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .expect("the fast board got the last call")
+        .unwrap();
 }

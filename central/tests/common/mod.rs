@@ -2,7 +2,6 @@
 //! server), a fixed clock, and calls in-process through the router.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,11 +12,69 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use central::app::{AppState, Clock, app};
+use central::auth::{Identity, Tokens};
 use central::store::Store;
 use domain::demo::{self, DemoPatient};
 use domain::{Date, DateTime};
+use protocol::Role;
 
+/// Kiosk 2 of clinic 1.
 pub const TOKEN: &str = "kiosk-2-secret";
+/// A duty doctor of clinic 1, any cabinet.
+pub const DOCTOR: &str = "doctor-secret";
+/// A doctor of clinic 1 bound to cabinet 214.
+pub const DOCTOR_214: &str = "doctor-214-secret";
+/// Board 50 of clinic 1.
+pub const BOARD: &str = "board-50-secret";
+pub const DESK: &str = "desk-secret";
+pub const HEAD: &str = "head-secret";
+pub const ADMIN: &str = "admin-secret";
+/// Kiosk 7 of clinic 9 (another clinic on the same central).
+pub const OTHER_CLINIC: &str = "kiosk-9-7-secret";
+/// Kiosk 3 of clinic 1.
+pub const KIOSK_3: &str = "kiosk-3-secret";
+
+/// Every test token with who it stands for.
+pub fn tokens() -> Tokens {
+    let mut t = Tokens::default();
+    let mut doctor_214 = Identity::new(Role::Doctor, 1, None);
+    doctor_214.rooms = vec!["214".into()];
+    for (token, who) in [
+        (TOKEN, Identity::new(Role::Kiosk, 1, Some(2))),
+        (KIOSK_3, Identity::new(Role::Kiosk, 1, Some(3))),
+        (DOCTOR, Identity::new(Role::Doctor, 1, None)),
+        (DOCTOR_214, doctor_214),
+        (BOARD, Identity::new(Role::Board, 1, Some(50))),
+        (DESK, Identity::new(Role::Infodesk, 1, None)),
+        (HEAD, Identity::new(Role::Head, 1, None)),
+        (ADMIN, Identity::new(Role::Admin, 1, None)),
+        (OTHER_CLINIC, Identity::new(Role::Kiosk, 9, Some(7))),
+    ] {
+        t.add(token, who).unwrap();
+    }
+    t
+}
+
+/// The test token of a role (clinic 1).
+pub fn token_of(role: Role) -> &'static str {
+    match role {
+        Role::Kiosk => TOKEN,
+        Role::Board => BOARD,
+        Role::Doctor => DOCTOR,
+        Role::Infodesk => DESK,
+        Role::Head => HEAD,
+        Role::Admin => ADMIN,
+    }
+}
+
+/// A token allowed to call `method` (a kiosk's when a kiosk may).
+pub fn token_for(method: &str) -> &'static str {
+    let m = protocol::Method::ALL.iter().find(|m| m.name() == method);
+    match m {
+        Some(m) if !protocol::auth::may(Role::Kiosk, *m) => token_of(protocol::auth::allowed(*m)[0]),
+        _ => TOKEN,
+    }
+}
 
 /// Monday 2026-11-23, 10:00 Moscow time.
 pub fn now() -> DateTime {
@@ -67,9 +124,7 @@ impl TestApp {
     }
 
     pub async fn with_clock(clock: Clock, tune: impl FnOnce(&mut AppState)) -> TestApp {
-        let mut tokens = HashMap::new();
-        tokens.insert(TOKEN.to_owned(), 2);
-        let mut state = AppState::new(store().await, tokens, clock);
+        let mut state = AppState::new(store().await, tokens(), clock);
         tune(&mut state);
         TestApp { state: Arc::new(state) }
     }
@@ -86,20 +141,25 @@ impl TestApp {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    /// A JSON-RPC call; returns the whole response envelope.
+    /// A JSON-RPC call with a token allowed to make it; returns the whole response envelope.
     pub async fn call(&self, path: &str, method: &str, params: Value) -> Value {
+        self.call_as(token_for(method), path, method, params).await
+    }
+
+    /// A JSON-RPC call with `token`.
+    pub async fn call_as(&self, token: &str, path: &str, method: &str, params: Value) -> Value {
         let body = json!({"jsonrpc": "2.0", "id": "t", "method": method, "params": params});
-        let (status, v) = self.raw(path, Some(TOKEN), serde_json::to_vec(&body).unwrap()).await;
+        let (status, v) = self.raw(path, Some(token), serde_json::to_vec(&body).unwrap()).await;
         assert_eq!(status, 200, "{method}: {v}");
         v
     }
 
     pub async fn booking(&self, method: &str, params: Value) -> Value {
-        self.call(domain::wire::BOOKING_PATH, method, params).await
+        self.call(protocol::BOOKING_PATH, method, params).await
     }
 
     pub async fn queue(&self, method: &str, params: Value) -> Value {
-        self.call(domain::wire::QUEUE_PATH, method, params).await
+        self.call(protocol::QUEUE_PATH, method, params).await
     }
 }
 

@@ -1,6 +1,10 @@
 //! Benchmarks of the printer path. Targets: ticket -> bytes under 1 ms; job -> last byte on the
 //! virtual printer over TCP, p99 under 20 ms (a thermal mechanism needs ~400 ms per ticket).
 //!
+//! The render figure is `escpos-sim render` without the PNG encoding: the largest interop
+//! fixture (python-escpos' software barcodes, three images through GS ( L, ESC * and GS v 0)
+//! parsed and drawn into receipts.
+//!
 //! The TCP figure is `PrinterDriver::print`: status before, the job in chunks, status after.
 //! The virtual printer answers the last status query only once it has interpreted every byte
 //! before it (one ordered stream), so the call's duration covers the job's last byte arriving.
@@ -15,7 +19,7 @@ use drivers::printer::driver::{DriverConfig, PrinterDriver};
 use drivers::printer::layout::{
     self, AppointmentTicket, LayoutConfig, Paper, TextMode, TicketDoc, WalkInTicket,
 };
-use drivers::sim::printer::{SimState, Spool, serve_tcp};
+use drivers::sim::printer::{SimState, Spool, render_stream, serve_tcp};
 
 fn row(name: &str, target_ms: f64, mut us: Vec<f64>) {
     us.sort_by(f64::total_cmp);
@@ -64,6 +68,31 @@ fn main() {
         black_box(bytes);
     }
     row("print: ticket -> ESC/POS bytes (CP866)", 1.0, us);
+
+    // The largest peer fixture, whichever it is now.
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let (path, stream) = ["python-escpos", "receiptline"]
+        .iter()
+        .flat_map(|peer| std::fs::read_dir(format!("{fixtures}/{peer}")).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .max_by_key(|(_, b)| b.len())
+        .unwrap();
+    let name = format!(
+        "{}/{}",
+        path.parent().unwrap().file_name().unwrap().display(),
+        path.file_name().unwrap().display()
+    );
+    let n = if full { 300 } else { 3 };
+    let mut us = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let receipts = render_stream(black_box(&stream), Family::Epson, 576);
+        us.push(t.elapsed().as_nanos() as f64 / 1000.0);
+        black_box(receipts);
+    }
+    row(&format!("escpos-sim render: {name} ({} bytes)", stream.len()), 50.0, us);
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();

@@ -28,6 +28,29 @@ fn render_prints_one_line_per_printed_line_and_a_png() {
 }
 
 #[test]
+fn trace_lists_skipped_commands_and_never_prints_them() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-trace");
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("unknown.bin");
+    // An unknown ESC command, an unknown GS ( function with its length, a stray control byte.
+    let mut stream = b"\x1b@\x1b\x07left".to_vec();
+    stream.extend([0x1D, b'(', b'Z', 3, 0, b'x', b'y', b'z', 0x07]);
+    stream.extend(b"right\n");
+    std::fs::write(&input, &stream).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_escpos-sim"))
+        .args(["render", "--trace"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "leftright\n");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("@2: 1B 07  unknown ESC command"), "{err}");
+    assert!(err.contains("@8: 1D 28 5A 03 00 78 79 7A  unknown GS ( function"), "{err}");
+    assert!(err.contains("@16: 07  control byte ignored"), "{err}");
+}
+
+#[test]
 fn serve_answers_status_from_state_set_on_stdin() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-serve");
     let mut child = Command::new(env!("CARGO_BIN_EXE_escpos-sim"))

@@ -1,6 +1,6 @@
 //! The fuzz targets' seed corpora (fuzz/corpus/TARGET/) are real inputs: policy barcodes of the
 //! demo patients, those barcodes cut into scanner reads, chip-card files, ESC/POS streams from
-//! our layouts and python-escpos, JSON-RPC calls and replies. This test rebuilds them and fails
+//! our layouts, python-escpos and receiptline, JSON-RPC calls and replies. This test rebuilds them and fails
 //! when the committed files differ; `INFOMAT_WRITE_SEEDS=1 cargo test -p drivers --test
 //! fuzz_seeds` rewrites them.
 
@@ -53,8 +53,22 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     });
     out.push(("escpos", "walk-in-ticket.bin".into(), layout::encode(&ticket, lc).unwrap()));
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python-escpos");
-    for name in ["cp866_text.bin", "qr_native.bin", "code128.bin", "raster.bin"] {
+    for name in [
+        "cp866_text.bin",
+        "qr_native.bin",
+        "code128.bin",
+        "raster.bin",
+        "table_tabs.bin",
+        "barcodes_hw.bin",
+        "image_graphics.bin",
+        "image_column.bin",
+    ] {
         out.push(("escpos", format!("python-escpos-{name}"), std::fs::read(fixtures.join(name)).unwrap()));
+    }
+    // receiptline: function-style FS ( / GS ( / GS 8 L commands, ESC $ / ESC \ columns, rules.
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/receiptline");
+    for name in ["ticket_cp866.bin", "barcodes.bin", "multilingual.bin"] {
+        out.push(("escpos", format!("receiptline-{name}"), std::fs::read(fixtures.join(name)).unwrap()));
     }
     for (name, body) in [
         (
@@ -129,7 +143,7 @@ fn the_seeds_are_inputs_the_parsers_accept() {
             "jsonrpc_request"
                 if name.ends_with(".json") && name != "not-rpc.json" && name != "resume.json" =>
             {
-                assert!(domain::wire::parse_request(&bytes).is_ok(), "{name}")
+                assert!(protocol::parse_request(&bytes).is_ok(), "{name}")
             }
             _ => {}
         }

@@ -1,7 +1,10 @@
 //! `escpos-sim`: the virtual ESC/POS ticket printer.
 //!
-//!   escpos-sim render IN.bin --png OUT.png      print the recognised text, one printed line per
-//!                                               stdout line; draw the paper (203 dpi) to OUT.png
+//!   escpos-sim render IN.bin --png OUT.png [--trace]
+//!                                               print the recognised text, one printed line per
+//!                                               stdout line; draw the paper (203 dpi) to OUT.png;
+//!                                               --trace: list on stderr every command skipped
+//!                                               or not drawn, with its stream offset
 //!   escpos-sim serve --tcp 127.0.0.1:9100 --out DIR [--pty]
 //!                                               accept jobs, write DIR/ticket-NNNN.png per cut,
 //!                                               answer DLE EOT from a state changed on stdin:
@@ -17,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use clap::{Parser, Subcommand};
 
 use drivers::printer::codepage::Family;
-use drivers::sim::printer::{SimState, Spool, control, render_stream, serve_stream, serve_tcp, stack};
+use drivers::sim::printer::{SimState, Spool, control, render_traced, serve_stream, serve_tcp, stack};
 
 #[derive(Parser, Debug)]
 #[command(name = "escpos-sim", about = "A virtual ESC/POS ticket printer")]
@@ -38,6 +41,9 @@ enum Cmd {
         input: PathBuf,
         #[arg(long)]
         png: Option<PathBuf>,
+        /// List skipped and undrawn commands on stderr (offset, first bytes, why).
+        #[arg(long)]
+        trace: bool,
     },
     Serve {
         #[arg(long)]
@@ -65,7 +71,7 @@ fn main() -> ExitCode {
         }
     };
     match args.command {
-        Cmd::Render { input, png } => {
+        Cmd::Render { input, png, trace } => {
             let bytes = match std::fs::read(&input) {
                 Ok(b) => b,
                 Err(e) => {
@@ -73,7 +79,12 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let receipts = render_stream(&bytes, family, width);
+            let (receipts, skipped) = render_traced(&bytes, family, width);
+            if trace {
+                for t in &skipped {
+                    eprintln!("escpos-sim: trace {t}");
+                }
+            }
             for r in &receipts {
                 for line in &r.lines {
                     println!("{line}");

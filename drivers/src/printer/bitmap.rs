@@ -128,7 +128,12 @@ impl Bitmap {
 /// Renders one line of text in the printer's cell grid: each character `CELL_W * w` wide and
 /// `CELL_H * h` tall.
 pub fn render_text(text: &str, w: usize, h: usize, bold: bool) -> Bitmap {
-    let (cw, ch) = (CELL_W * w, CELL_H * h);
+    render_text_cell(text, CELL_W * w, CELL_H * h, bold)
+}
+
+/// Renders one line of text, each character in a `cw` x `ch` dot cell (font B, magnified
+/// fonts).
+pub fn render_text_cell(text: &str, cw: usize, ch: usize, bold: bool) -> Bitmap {
     let n = text.chars().count();
     let mut bmp = Bitmap::new(cw * n, ch);
     let font: &FontRef<'static> = if bold { &BOLD } else { &REGULAR };
@@ -138,6 +143,10 @@ pub fn render_text(text: &str, w: usize, h: usize, bold: bool) -> Bitmap {
     let baseline = scaled.ascent() * 0.98;
     for (i, c) in text.chars().enumerate() {
         if c == ' ' {
+            continue;
+        }
+        if let Some(g) = cell_graphic(c, cw, ch) {
+            bmp.blit(&g, i * cw, 0);
             continue;
         }
         let glyph = scaled.scaled_glyph(c);
@@ -156,6 +165,64 @@ pub fn render_text(text: &str, w: usize, h: usize, bold: bool) -> Bitmap {
         }
     }
     bmp
+}
+
+/// Box-drawing and block characters as a printer's ROM font has them: edge to edge in the cell,
+/// so rules and table frames join up (a text font's glyphs stop short of the cell edges).
+fn cell_graphic(c: char, cw: usize, ch: usize) -> Option<Bitmap> {
+    let mut g = Bitmap::new(cw, ch);
+    let (tx, ty) = ((cw / 6).max(1), (ch / 12).max(1));
+    let (cx, cy) = (cw / 2 - tx / 2, ch / 2 - ty / 2);
+    // Arms from the centre: left, right, up, down.
+    let arms = match c {
+        '─' => [true, true, false, false],
+        '│' => [false, false, true, true],
+        '┌' | '╭' => [false, true, false, true],
+        '┐' | '╮' => [true, false, false, true],
+        '└' | '╰' => [false, true, true, false],
+        '┘' | '╯' => [true, false, true, false],
+        '├' => [false, true, true, true],
+        '┤' => [true, false, true, true],
+        '┬' => [true, true, false, true],
+        '┴' => [true, true, true, false],
+        '┼' => [true, true, true, true],
+        // Eighth blocks: lower ▁..█, left ▏..▉ (counted from the full block down), top and
+        // right edges.
+        '▁'..='█' => {
+            let k = c as usize - '▁' as usize + 1;
+            let h = ch * k / 8;
+            g.fill_rect(0, ch - h, cw, h);
+            return Some(g);
+        }
+        '▉'..='▏' => {
+            let k = 7 - (c as usize - '▉' as usize);
+            g.fill_rect(0, 0, (cw * k / 8).max(1), ch);
+            return Some(g);
+        }
+        '▔' => {
+            g.fill_rect(0, 0, cw, (ch / 8).max(1));
+            return Some(g);
+        }
+        '▕' => {
+            g.fill_rect(cw - (cw / 8).max(1), 0, (cw / 8).max(1), ch);
+            return Some(g);
+        }
+        _ => return None,
+    };
+    let [l, r, u, d] = arms;
+    if l {
+        g.fill_rect(0, cy, cx + tx, ty);
+    }
+    if r {
+        g.fill_rect(cx, cy, cw - cx, ty);
+    }
+    if u {
+        g.fill_rect(cx, 0, tx, cy + ty);
+    }
+    if d {
+        g.fill_rect(cx, cy, tx, ch - cy);
+    }
+    Some(g)
 }
 
 #[cfg(test)]
@@ -200,6 +267,10 @@ mod tests {
         let big = render_text("Ж", 2, 2, true);
         assert_eq!((big.width, big.height), (24, 48));
         let png = big.to_png();
+        // Rules join: a horizontal line is inked in the first and last column of its cell.
+        let rule = render_text("──┼", 1, 1, false);
+        assert!((0..24).any(|y| rule.get(0, y)) && (0..24).any(|y| rule.get(23, y)));
+        assert!(rule.get(30, 0) && rule.get(30, 23), "the cross reaches top and bottom");
         assert_eq!(&png[1..4], b"PNG");
     }
 }

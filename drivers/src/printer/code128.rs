@@ -116,10 +116,14 @@ const START_A: u8 = 103;
 const START_B: u8 = 104;
 const START_C: u8 = 105;
 const STOP: u8 = 106;
+/// FNC1 (in every code set): marks GS1-128 right after the start character.
+pub const FNC1: u8 = 102;
 
 /// Symbol values for ESC/POS CODE128 data, which starts with a code-set selector (`{A`, `{B`,
-/// `{C`) and may switch sets inside (`{A` `{B` `{C`, `{{` for a literal brace). Data without a
-/// selector is treated as set B. Returns `None` for data a set cannot carry.
+/// `{C`) and may switch sets inside (`{A` `{B` `{C`, `{S` shift, `{1` FNC1, `{{` for a literal
+/// brace). In set C each byte is one value 0-99 (Epson's rule: receiptline and python-escpos send
+/// binary pairs, not digits). Data without a selector is treated as set B. Returns `None` for
+/// data a set cannot carry.
 pub fn values(data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut set = b'B';
@@ -141,6 +145,7 @@ pub fn values(data: &[u8]) -> Option<Vec<u8>> {
                 (b'C', b'B') | (b'A', b'B') => 100,
                 (_, b'C') => 99,
                 (_, b'S') => 98, // shift: one character from the other set
+                (_, b'1') => FNC1,
                 _ => return None,
             });
             if matches!(to, b'A' | b'B' | b'C') {
@@ -156,15 +161,8 @@ pub fn values(data: &[u8]) -> Option<Vec<u8>> {
             data[i]
         };
         match set {
-            b'C' => {
-                let pair = data.get(i..i + 2)?;
-                if !pair.iter().all(u8::is_ascii_digit) {
-                    return None;
-                }
-                out.push((pair[0] - b'0') * 10 + (pair[1] - b'0'));
-                i += 2;
-                continue;
-            }
+            b'C' if b <= 99 => out.push(b),
+            b'C' => return None,
             b'A' => out.push(match b {
                 0x20..=0x5F => b - 0x20,
                 0x00..=0x1F => b + 64,
@@ -177,6 +175,11 @@ pub fn values(data: &[u8]) -> Option<Vec<u8>> {
         }
         i += 1;
     }
+    Some(finish(out))
+}
+
+/// Appends the check character and stop to symbol values that start with a start character.
+pub fn finish(mut out: Vec<u8>) -> Vec<u8> {
     let checksum = out
         .iter()
         .enumerate()
@@ -185,7 +188,32 @@ pub fn values(data: &[u8]) -> Option<Vec<u8>> {
         % 103;
     out.push(checksum as u8);
     out.push(STOP);
-    Some(out)
+    out
+}
+
+/// The human-readable text of CODE128 data: selectors dropped, set C values as two digits.
+pub fn human_readable(data: &[u8]) -> String {
+    let mut out = String::new();
+    let mut set = b'B';
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] == b'{' && i + 1 < data.len() {
+            match data[i + 1] {
+                b'{' => out.push('{'),
+                s @ (b'A' | b'B' | b'C') => set = s,
+                _ => {}
+            }
+            i += 2;
+            continue;
+        }
+        if set == b'C' {
+            out.push_str(&format!("{:02}", data[i]));
+        } else if data[i] >= 0x20 {
+            out.push(char::from(data[i]));
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Bar modules (true = bar) for symbol values, quiet zones excluded.
@@ -215,10 +243,10 @@ mod tests {
     }
 
     #[test]
-    fn code_set_c_packs_digit_pairs() {
-        assert_eq!(&values(b"{C123456").unwrap()[..4], &[START_C, 12, 34, 56]);
-        assert_eq!(values(b"{C12345"), None, "odd digit count");
-        assert_eq!(values(b"{C12ab"), None);
-        assert_eq!(&values(b"{C12{B9").unwrap()[..4], &[START_C, 12, 100, 25]);
+    fn code_set_c_takes_one_byte_per_digit_pair() {
+        assert_eq!(&values(b"{C\x0c\x22\x38").unwrap()[..4], &[START_C, 12, 34, 56]);
+        assert_eq!(values(b"{C\x64"), None, "100 is no pair of digits");
+        assert_eq!(&values(b"{C\x0c{B9").unwrap()[..4], &[START_C, 12, 100, 25]);
+        assert_eq!(human_readable(b"{C\x0c\x22\x05{BA"), "123405A");
     }
 }

@@ -12,11 +12,18 @@ pub enum CodePage {
     Pc437,
     Pc866,
     Wpc1251,
+    /// Epson's page 1: block and box-drawing elements, half-width katakana. Never chosen for
+    /// tickets; peers (receiptline) switch to it to draw table rules, so the virtual printer
+    /// must read it.
+    Katakana,
 }
 
 const PC437_HIGH: &str = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{a0}";
 const PC866_HIGH: &str = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдежзийклмноп░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀рстуфхцчшщъыьэюяЁёЄєЇїЎў°∙·√№¤■\u{a0}";
 const WPC1251_HIGH: &str = "ЂЃ‚ѓ„…†‡€‰Љ‹ЊЌЋЏђ‘’“”•–—\u{fffd}™љ›њќћџ\u{a0}ЎўЈ¤Ґ¦§Ё©Є«¬\u{ad}®Ї°±Ііґµ¶·ё№є»јЅѕїАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдежзийклмнопрстуфхцчшщъыьэюя";
+
+const KATAKANA_HIGH: &str =
+    "▁▂▃▄▅▆▇█▏▎▍▌▋▊▉┼┴┬┤├▔─│▕┌┐└┘╭╮╰╯\u{a0}｡｢｣､･ｦｧｨｩｪｫｬｭｮｯｰｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝﾞﾟ";
 
 fn table(s: &'static str) -> [char; 128] {
     let mut t = ['?'; 128];
@@ -26,8 +33,8 @@ fn table(s: &'static str) -> [char; 128] {
     t
 }
 
-static TABLES: LazyLock<[[char; 128]; 3]> =
-    LazyLock::new(|| [table(PC437_HIGH), table(PC866_HIGH), table(WPC1251_HIGH)]);
+static TABLES: LazyLock<[[char; 128]; 4]> =
+    LazyLock::new(|| [table(PC437_HIGH), table(PC866_HIGH), table(WPC1251_HIGH), table(KATAKANA_HIGH)]);
 
 impl CodePage {
     fn high(self) -> &'static [char; 128] {
@@ -77,6 +84,7 @@ impl CodePage {
             CodePage::Pc437 => "PC437",
             CodePage::Pc866 => "PC866",
             CodePage::Wpc1251 => "WPC1251",
+            CodePage::Katakana => "Katakana",
         }
     }
 }
@@ -107,6 +115,7 @@ impl Family {
     pub fn page(self, n: u8) -> Option<CodePage> {
         match (self, n) {
             (_, 0) => Some(CodePage::Pc437),
+            (Family::Epson | Family::Citizen, 1) => Some(CodePage::Katakana),
             (Family::Epson, 17) | (Family::Citizen, 7) | (Family::Star, 10) => Some(CodePage::Pc866),
             (Family::Epson, 46) => Some(CodePage::Wpc1251),
             _ => None,
@@ -141,5 +150,9 @@ mod tests {
         assert_eq!(Family::Citizen.page(7), Some(CodePage::Pc866));
         assert_eq!(Family::Star.page(10), Some(CodePage::Pc866));
         assert_eq!(Family::Star.page(17), None);
+        // Table rules as receiptline draws them: ESC t 1, then 0x9C 0x95 0x91 0x9D.
+        let rule: String =
+            [0x9C, 0x95, 0x91, 0x9D].iter().map(|&b| CodePage::Katakana.decode_byte(b)).collect();
+        assert_eq!(rule, "╭─┬╮");
     }
 }

@@ -1,8 +1,9 @@
-//! Benchmark: last scan byte -> decoded policy, after the idle gap (target: under 1 ms).
+//! Benchmark: last scan byte -> decoded policy.
 //!
-//! Two figures: the pure work once the gap has passed (framer poll + classify + decode of a
-//! 130-byte payload), and the whole path through a real pseudo-terminal and the serial link:
-//! time from writing the last byte to the decoded scan, minus the configured gap.
+//! Two figures: the pure work once the frame is complete (framer poll + classify + decode of a
+//! 130-byte payload; target under 1 ms), and the whole path through a real pseudo-terminal and
+//! the serial link: time from writing the last byte to the decoded scan (target 15 ms; a whole
+//! OMS barcode is framed by its length, so the 50 ms idle gap is not part of it).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -46,7 +47,8 @@ fn main() {
         let mut f = Framer::new(gap);
         f.push(&payload, base);
         let t = Instant::now();
-        let frame = f.poll(base + gap).unwrap();
+        // A whole barcode is complete at its last byte: no gap to wait for.
+        let frame = f.poll(base).unwrap();
         let scan = classify(black_box(&frame));
         pure.push(t.elapsed().as_nanos() as f64 / 1000.0);
         assert!(matches!(black_box(scan), Scan::Barcode(_)));
@@ -65,8 +67,8 @@ fn main() {
             Some(ScannerEvent::Scan(Scan::Barcode(_))) => {}
             other => panic!("expected a barcode, got {other:?}"),
         }
-        let late = sent.elapsed().saturating_sub(gap);
-        e2e.push(late.as_nanos() as f64 / 1000.0);
+        e2e.push(sent.elapsed().as_nanos() as f64 / 1000.0);
     }
-    row("scan: last byte on the pty -> policy, beyond the 50 ms gap", 1000.0, e2e);
+    // Whole OMS barcodes are framed by their length, so the 50 ms idle gap is not in this time.
+    row("scan: last byte on the pty -> policy (barcode framed by length, no idle gap)", 15_000.0, e2e);
 }

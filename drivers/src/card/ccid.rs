@@ -1,17 +1,20 @@
 //! USB CCID smart-card readers: the bulk messages (pure), T=1 block framing for TPDU-level
 //! readers (pure), and a [`CcidReader`] that is a [`CardChannel`] over any [`CcidTransport`]
-//! (rusb's bulk endpoints in production, a scripted transport in tests). No pcscd needed.
+//! (rusb's bulk endpoints in production, the virtual reader of `sim::ccid` in tests and the
+//! demo). [`CcidOpener`] opens (and after an unplug, reopens) a transport. No pcscd needed.
 
 use std::time::Duration;
 
 use super::chip::{CardChannel, CardError};
 
-const PC_TO_RDR_ICC_POWER_ON: u8 = 0x62;
-const PC_TO_RDR_ICC_POWER_OFF: u8 = 0x63;
-const PC_TO_RDR_XFR_BLOCK: u8 = 0x6F;
-const RDR_TO_PC_DATA_BLOCK: u8 = 0x80;
-const RDR_TO_PC_SLOT_STATUS: u8 = 0x81;
-const HEADER: usize = 10;
+// Message types, shared with the virtual reader in `sim::ccid`.
+pub(crate) const PC_TO_RDR_ICC_POWER_ON: u8 = 0x62;
+pub(crate) const PC_TO_RDR_ICC_POWER_OFF: u8 = 0x63;
+pub(crate) const PC_TO_RDR_GET_SLOT_STATUS: u8 = 0x65;
+pub(crate) const PC_TO_RDR_XFR_BLOCK: u8 = 0x6F;
+pub(crate) const RDR_TO_PC_DATA_BLOCK: u8 = 0x80;
+pub(crate) const RDR_TO_PC_SLOT_STATUS: u8 = 0x81;
+pub(crate) const HEADER: usize = 10;
 
 /// A bulk-out message: 10-byte header (type, length LE, slot, seq, 3 type-specific bytes) + data.
 pub fn message(kind: u8, slot: u8, seq: u8, specific: [u8; 3], data: &[u8]) -> Vec<u8> {
@@ -35,6 +38,37 @@ pub fn power_off(slot: u8, seq: u8) -> Vec<u8> {
 
 pub fn xfr_block(slot: u8, seq: u8, data: &[u8]) -> Vec<u8> {
     message(PC_TO_RDR_XFR_BLOCK, slot, seq, [0, 0, 0], data)
+}
+
+pub fn get_slot_status(slot: u8, seq: u8) -> Vec<u8> {
+    message(PC_TO_RDR_GET_SLOT_STATUS, slot, seq, [0, 0, 0], &[])
+}
+
+/// Whether a card sits in the slot (bmICCStatus of a slot-status answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Active,
+    Inactive,
+    Absent,
+}
+
+/// Asks the reader whether a card is in slot 0: one GetSlotStatus round trip. Cheap enough to
+/// poll a few times a second, and works on readers without an interrupt endpoint.
+pub fn slot_presence(t: &mut dyn CcidTransport, seq: u8, timeout: Duration) -> Result<Presence, CardError> {
+    t.bulk_out(&get_slot_status(0, seq))?;
+    for _ in 0..8 {
+        let raw = t.bulk_in(timeout)?;
+        let m = parse_reader_message(&raw).map_err(|e| CardError::Transport(e.to_string()))?;
+        if m.seq != seq {
+            continue; // a stale answer to an earlier, timed-out command
+        }
+        return Ok(match m.icc_status() {
+            0 => Presence::Active,
+            1 => Presence::Inactive,
+            _ => Presence::Absent,
+        });
+    }
+    Err(CardError::Timeout)
 }
 
 /// A bulk-in message from the reader.
@@ -165,9 +199,26 @@ pub fn parse_t1_block(b: &[u8]) -> Result<(u8, &[u8]), CardError> {
 }
 
 /// The reader's bulk endpoints.
-pub trait CcidTransport {
+pub trait CcidTransport: Send {
     fn bulk_out(&mut self, data: &[u8]) -> Result<(), CardError>;
     fn bulk_in(&mut self, timeout: Duration) -> Result<Vec<u8>, CardError>;
+}
+
+impl CcidTransport for Box<dyn CcidTransport> {
+    fn bulk_out(&mut self, data: &[u8]) -> Result<(), CardError> {
+        (**self).bulk_out(data)
+    }
+    fn bulk_in(&mut self, timeout: Duration) -> Result<Vec<u8>, CardError> {
+        (**self).bulk_in(timeout)
+    }
+}
+
+/// Opens a reader's transport (again, after an unplug): the USB reader by VID:PID in
+/// production, the virtual reader in tests.
+pub trait CcidOpener: Send {
+    fn open(&self) -> Result<(Box<dyn CcidTransport>, Level), CardError>;
+    /// What a technician should look for: the VID:PID, or "virtual reader".
+    fn describe(&self) -> String;
 }
 
 /// A CCID reader slot with a powered card.
@@ -384,6 +435,24 @@ pub mod usb {
         }
     }
 
+    /// Opens the USB reader `vid:pid` (claiming its CCID interface) each time it is asked.
+    #[derive(Debug, Clone, Copy)]
+    pub struct UsbCcidOpener {
+        pub vid: u16,
+        pub pid: u16,
+    }
+
+    impl CcidOpener for UsbCcidOpener {
+        fn open(&self) -> Result<(Box<dyn CcidTransport>, Level), CardError> {
+            let r = UsbCcid::open(self.vid, self.pid)?;
+            let level = r.level;
+            Ok((Box::new(r), level))
+        }
+        fn describe(&self) -> String {
+            format!("CCID reader {:04x}:{:04x}", self.vid, self.pid)
+        }
+    }
+
     impl CcidTransport for UsbCcid {
         fn bulk_out(&mut self, data: &[u8]) -> Result<(), CardError> {
             self.handle
@@ -408,113 +477,7 @@ mod tests {
     use super::*;
     use crate::card::chip::read_policy;
     use crate::sim::card::SimCard;
-    use std::collections::VecDeque;
-
-    /// A CCID reader in software: parses bulk-out messages like a reader would and forwards
-    /// APDUs (or T=1 blocks) to a simulated card.
-    #[derive(Debug)]
-    struct SimReader {
-        card: Option<SimCard>,
-        level: Level,
-        atr: Vec<u8>,
-        out: VecDeque<Vec<u8>>,
-        wtx_once: bool,
-        time_extension_once: bool,
-        /// T=1 reply chaining: remaining card answer to send in blocks of `ifsd`.
-        pending: Vec<u8>,
-        ifsd: usize,
-        card_ns: u8,
-        rx: Vec<u8>,
-    }
-
-    impl SimReader {
-        fn reply(&mut self, seq: u8, status: u8, error: u8, data: &[u8]) {
-            let mut m = vec![RDR_TO_PC_DATA_BLOCK];
-            m.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            m.extend_from_slice(&[0, seq, status, error, 0]);
-            m.extend_from_slice(data);
-            self.out.push_back(m);
-        }
-        fn next_card_block(&mut self) -> Vec<u8> {
-            let n = self.pending.len().min(self.ifsd);
-            let chunk: Vec<u8> = self.pending.drain(..n).collect();
-            let more = !self.pending.is_empty();
-            let pcb = (self.card_ns << 6) | if more { 0x20 } else { 0 };
-            self.card_ns ^= 1;
-            t1_block(pcb, &chunk)
-        }
-    }
-
-    impl CcidTransport for SimReader {
-        fn bulk_out(&mut self, data: &[u8]) -> Result<(), CardError> {
-            let (kind, seq) = (data[0], data[6]);
-            let payload = &data[HEADER..];
-            if self.card.is_none() {
-                self.reply(seq, 0x42, 0xFE, &[]);
-                return Ok(());
-            }
-            let mut card = self.card.take().expect("checked above");
-            let r = self.handle(kind, seq, payload, &mut card);
-            self.card = Some(card);
-            r
-        }
-        fn bulk_in(&mut self, _timeout: Duration) -> Result<Vec<u8>, CardError> {
-            self.out.pop_front().ok_or(CardError::Timeout)
-        }
-    }
-
-    impl SimReader {
-        fn handle(&mut self, kind: u8, seq: u8, payload: &[u8], card: &mut SimCard) -> Result<(), CardError> {
-            match kind {
-                PC_TO_RDR_ICC_POWER_ON => {
-                    let atr = self.atr.clone();
-                    self.reply(seq, 0, 0, &atr);
-                }
-                PC_TO_RDR_ICC_POWER_OFF => self.reply(seq, 1, 0, &[]),
-                PC_TO_RDR_XFR_BLOCK if self.level == Level::Apdu => {
-                    if self.time_extension_once {
-                        self.time_extension_once = false;
-                        self.reply(seq, 0x80, 1, &[]);
-                    }
-                    let r = card.transmit(payload)?;
-                    self.reply(seq, 0, 0, &r);
-                }
-                PC_TO_RDR_XFR_BLOCK => {
-                    let (pcb, inf) = parse_t1_block(payload)?;
-                    if pcb & 0xC0 == 0x80 {
-                        // R-block: the host wants the next chained piece.
-                        let b = self.next_card_block();
-                        self.reply(seq, 0, 0, &b);
-                        return Ok(());
-                    }
-                    if pcb == 0xE3 {
-                        let r = card.transmit(&std::mem::take(&mut self.rx))?;
-                        self.pending = r;
-                        let b = self.next_card_block();
-                        self.reply(seq, 0, 0, &b);
-                        return Ok(());
-                    }
-                    self.rx.extend_from_slice(inf);
-                    if pcb & 0x20 != 0 {
-                        let r = t1_block(0x80 | ((((pcb >> 6) & 1) ^ 1) << 4), &[]);
-                        self.reply(seq, 0, 0, &r);
-                        return Ok(());
-                    }
-                    if self.wtx_once {
-                        self.wtx_once = false;
-                        self.reply(seq, 0, 0, &t1_block(0xC3, &[2]));
-                        return Ok(());
-                    }
-                    let r = card.transmit(&std::mem::take(&mut self.rx))?;
-                    self.pending = r;
-                    let b = self.next_card_block();
-                    self.reply(seq, 0, 0, &b);
-                }
-                _ => self.reply(seq, 0x40, 0x00, &[]),
-            }
-            Ok(())
-        }
-    }
+    use crate::sim::ccid::{OMS_ATR, VirtualReader};
 
     fn policy() -> domain::Policy {
         domain::Policy {
@@ -527,24 +490,14 @@ mod tests {
         }
     }
 
-    /// The ATR observed on OMS cards: TA1=13, TB1=00, TC1=00, TD1=81 (T=1), TD2=31, TA3=FE (IFSC).
-    const OMS_ATR: [u8; 17] = [
-        0x3B, 0xF7, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45, 0x46, 0x4F, 0x4D, 0x53, 0x4F, 0x4D, 0x53, 0xA9,
-    ];
-
-    fn reader(level: Level, atr: &[u8]) -> SimReader {
-        SimReader {
-            card: Some(SimCard::with_policy(&policy(), None)),
-            level,
-            atr: atr.to_vec(),
-            out: VecDeque::new(),
-            wtx_once: true,
-            time_extension_once: true,
-            pending: Vec::new(),
-            ifsd: 32,
-            card_ns: 0,
-            rx: Vec::new(),
-        }
+    fn reader(level: Level, atr: &[u8]) -> Box<dyn CcidTransport> {
+        let r = VirtualReader::new(level, atr.to_vec());
+        r.insert(SimCard::with_policy(&policy(), None));
+        r.faults(|f| {
+            f.wtx_once = true;
+            f.time_extension_once = true;
+        });
+        r.opener().open().unwrap().0
     }
 
     #[test]
@@ -588,12 +541,10 @@ mod tests {
 
     #[test]
     fn no_card_and_pulled_card() {
-        let mut sim = reader(Level::Apdu, &OMS_ATR);
-        sim.card = None;
-        assert_eq!(
-            CcidReader::power_on(sim, Level::Apdu, Duration::from_secs(1)).unwrap_err(),
-            CardError::NoCard
-        );
+        let sim = VirtualReader::new(Level::Apdu, OMS_ATR.to_vec());
+        let t = sim.opener().open().unwrap().0;
+        let r = CcidReader::power_on(t, Level::Apdu, Duration::from_secs(1));
+        assert!(matches!(r, Err(CardError::NoCard)));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Byte-stream links: serial ports, TCP sockets, device files.
+//! Byte-stream links: serial ports, TCP sockets, device files, USB printers ([`usb`]).
 //!
 //! A driver never opens a device itself: it is handed an [`Opener`] and asks it for a fresh
 //! [`Link`] whenever the old one failed, which is how unplug/replug recovers without a restart.
@@ -12,6 +12,7 @@ use std::time::Duration;
 use domain::DeviceErrorKind;
 
 pub mod scripted;
+pub mod usb;
 
 /// An open byte stream to a device.
 pub trait Link: Read + Write + Send {
@@ -73,6 +74,109 @@ pub fn io_kind(e: &io::Error) -> DeviceErrorKind {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => DeviceErrorKind::Timeout,
         io::ErrorKind::PermissionDenied => DeviceErrorKind::Setup,
         _ => DeviceErrorKind::Disconnected,
+    }
+}
+
+/// Where a byte-stream device is, as configuration writes it:
+/// `usb://0483:5743` (VID:PID in hex), `serial:///dev/infomat-scanner?baud=9600`,
+/// `tcp://192.168.0.50:9100`, `file:///dev/usb/lp0`. The one place configuration becomes an
+/// [`Opener`] ([`LinkSpec::opener`]): the kiosk's printer and scanner, the info desk's printer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkSpec {
+    Usb { vid: u16, pid: u16 },
+    Serial { path: PathBuf, baud: u32 },
+    Tcp { address: String },
+    File { path: PathBuf },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkSpecError {
+    #[error("expected usb://VID:PID, serial:///PATH?baud=N, tcp://HOST:PORT or file:///PATH, got {0:?}")]
+    Scheme(String),
+    #[error("a USB id as VID:PID in hex (e.g. usb://0483:5743), got {0:?}")]
+    UsbId(String),
+    #[error("a baud rate from 1200 to 921600, got {0:?}")]
+    Baud(String),
+    #[error("HOST:PORT (e.g. tcp://192.168.0.50:9100), got {0:?}")]
+    Address(String),
+    #[error("an absolute device path (e.g. file:///dev/usb/lp0), got {0:?}")]
+    Path(String),
+}
+
+/// The baud rate of a serial link when the URL does not say.
+pub const DEFAULT_BAUD: u32 = 9600;
+
+impl LinkSpec {
+    pub fn parse(url: &str) -> Result<LinkSpec, LinkSpecError> {
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| LinkSpecError::Scheme(url.to_owned()))?;
+        let path = |p: &str| {
+            if p.starts_with('/') && p.len() > 1 {
+                Ok(PathBuf::from(p))
+            } else {
+                Err(LinkSpecError::Path(p.to_owned()))
+            }
+        };
+        match scheme {
+            "usb" => {
+                let hex = |h: &str| u16::from_str_radix(h, 16).ok();
+                let id = rest.split_once(':').and_then(|(v, p)| Some((hex(v)?, hex(p)?)));
+                id.map(|(vid, pid)| LinkSpec::Usb { vid, pid })
+                    .ok_or_else(|| LinkSpecError::UsbId(rest.to_owned()))
+            }
+            "serial" => {
+                let (p, query) = rest.split_once('?').unwrap_or((rest, ""));
+                let baud = match query.strip_prefix("baud=") {
+                    Some(b) => b.parse().ok().filter(|b| (1200..=921_600).contains(b)),
+                    None if query.is_empty() => Some(DEFAULT_BAUD),
+                    None => None,
+                };
+                let baud = baud.ok_or_else(|| LinkSpecError::Baud(query.to_owned()))?;
+                Ok(LinkSpec::Serial { path: path(p)?, baud })
+            }
+            "tcp" => {
+                let ok =
+                    rest.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+                if ok {
+                    Ok(LinkSpec::Tcp { address: rest.to_owned() })
+                } else {
+                    Err(LinkSpecError::Address(rest.to_owned()))
+                }
+            }
+            "file" => Ok(LinkSpec::File { path: path(rest)? }),
+            _ => Err(LinkSpecError::Scheme(url.to_owned())),
+        }
+    }
+
+    /// The opener for this device.
+    pub fn opener(&self) -> Box<dyn Opener> {
+        match self {
+            LinkSpec::Usb { vid, pid } => {
+                Box::new(usb::UsbPrinterOpener { vid: *vid, pid: *pid, detach_kernel_driver: true })
+            }
+            LinkSpec::Serial { path, baud } => Box::new(SerialOpener { path: path.clone(), baud: *baud }),
+            LinkSpec::Tcp { address } => {
+                Box::new(TcpOpener { address: address.clone(), connect_timeout: Duration::from_secs(2) })
+            }
+            LinkSpec::File { path } => Box::new(FileOpener { path: path.clone() }),
+        }
+    }
+}
+
+impl std::fmt::Display for LinkSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkSpec::Usb { vid, pid } => write!(f, "usb://{vid:04x}:{pid:04x}"),
+            LinkSpec::Serial { path, baud } => write!(f, "serial://{}?baud={baud}", path.display()),
+            LinkSpec::Tcp { address } => write!(f, "tcp://{address}"),
+            LinkSpec::File { path } => write!(f, "file://{}", path.display()),
+        }
+    }
+}
+
+impl std::str::FromStr for LinkSpec {
+    type Err = LinkSpecError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LinkSpec::parse(s)
     }
 }
 
@@ -201,6 +305,28 @@ impl Opener for FileOpener {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_urls_round_trip_and_bad_ones_say_what_is_expected() {
+        for url in [
+            "usb://0483:5743",
+            "serial:///dev/infomat-scanner?baud=115200",
+            "tcp://192.168.0.50:9100",
+            "file:///dev/usb/lp0",
+        ] {
+            assert_eq!(LinkSpec::parse(url).unwrap().to_string(), url);
+        }
+        assert_eq!(
+            LinkSpec::parse("serial:///dev/ttyACM0").unwrap(),
+            LinkSpec::Serial { path: "/dev/ttyACM0".into(), baud: DEFAULT_BAUD }
+        );
+        assert!(matches!(LinkSpec::parse("usb://0483"), Err(LinkSpecError::UsbId(_))));
+        assert!(matches!(LinkSpec::parse("serial:///dev/x?baud=12"), Err(LinkSpecError::Baud(_))));
+        assert!(matches!(LinkSpec::parse("tcp://printer"), Err(LinkSpecError::Address(_))));
+        assert!(matches!(LinkSpec::parse("file://lp0"), Err(LinkSpecError::Path(_))));
+        assert!(matches!(LinkSpec::parse("/dev/usb/lp0"), Err(LinkSpecError::Scheme(_))));
+        assert!(matches!(LinkSpec::parse("ftp://x"), Err(LinkSpecError::Scheme(_))));
+    }
 
     #[test]
     fn open_errors_tell_the_technician_what_to_check() {

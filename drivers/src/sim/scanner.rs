@@ -33,6 +33,15 @@ impl VirtualScanner {
         &self.path
     }
 
+    /// A second handle on the same scanner (the demo's key handler keeps one).
+    pub fn try_clone(&self) -> std::io::Result<VirtualScanner> {
+        Ok(VirtualScanner {
+            master: self.master.try_clone_native().map_err(std::io::Error::from)?,
+            _slave: self._slave.try_clone_native().map_err(std::io::Error::from)?,
+            path: self.path.clone(),
+        })
+    }
+
     /// Sends one scan's bytes at once, as a scanner does.
     pub fn scan(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.master.write_all(bytes)?;

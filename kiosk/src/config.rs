@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use common::clock::Zone;
 use domain::{KioskId, LpuId};
+use drivers::link::{LinkSpec, LinkSpecError};
 
 use crate::session::{Lang, SessionConfig};
 
@@ -31,6 +33,8 @@ pub struct Config {
     pub printer: PrinterConfig,
     pub scanner: ScannerConfig,
     pub chip_reader: Option<UsbId>,
+    /// The clinic's zone: every time shown or printed, and what "today" is.
+    pub timezone: Zone,
     pub journal_dir: PathBuf,
     pub screen: ScreenConfig,
     pub log_level: log::LevelFilter,
@@ -117,18 +121,9 @@ pub struct UsbId {
 /// How the kiosk reaches a byte-stream device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkConfig {
-    Usb(UsbId),
-    Serial {
-        path: PathBuf,
-        baud: u32,
-    },
-    Tcp {
-        address: String,
-    },
-    File {
-        path: PathBuf,
-    },
-    /// The built-in simulator (demo, tests).
+    /// A real device (`url = "usb://0483:5743"`, `"serial:///dev/..."`, `"tcp://..."`, `"file://..."`).
+    Device(LinkSpec),
+    /// The built-in simulator (`url = "sim"`): only `infomat-dev demo` provides one.
     Sim,
 }
 
@@ -223,6 +218,7 @@ struct RawKiosk {
     clinic_name: Option<String>,
     registry_phone: Option<String>,
     language: Option<String>,
+    timezone: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -251,8 +247,10 @@ struct RawService {
     pin_lockout_s: Option<u64>,
 }
 
-/// The keys every byte-stream device section shares.
+/// The keys every byte-stream device section shares: `url`, or the older `link` with its
+/// `usb`/`path`/`baud`/`address` keys (still read, so existing files keep working).
 struct RawLink {
+    url: Option<String>,
     link: Option<String>,
     usb: Option<String>,
     path: Option<PathBuf>,
@@ -263,6 +261,7 @@ struct RawLink {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawPrinter {
+    url: Option<String>,
     link: Option<String>,
     usb: Option<String>,
     path: Option<PathBuf>,
@@ -283,6 +282,7 @@ struct RawCodePage {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawScanner {
+    url: Option<String>,
     link: Option<String>,
     usb: Option<String>,
     path: Option<PathBuf>,
@@ -379,44 +379,55 @@ fn usb_id(key: &str, s: &str) -> Result<UsbId, Invalid> {
     }
 }
 
-fn link(section: &str, raw: &RawLink, default_baud: u32) -> Result<LinkConfig, Invalid> {
+fn link(section: &str, raw: &RawLink) -> Result<LinkConfig, Invalid> {
     let key = |k: &str| format!("{section}.{k}");
+    if let Some(url) = &raw.url {
+        if raw.link.is_some() {
+            return err(&key("link"), "either url or link, not both (url is the newer form)");
+        }
+        if url == "sim" {
+            return Ok(LinkConfig::Sim);
+        }
+        return LinkSpec::parse(url).map(LinkConfig::Device).or_else(|e| err(&key("url"), e.to_string()));
+    }
+    // The older keys, turned into the same URL so that one parser checks both forms.
     let kind = raw.link.as_deref().unwrap_or("sim");
-    Ok(match kind {
-        "usb" => match &raw.usb {
-            Some(u) => LinkConfig::Usb(usb_id(&key("usb"), u)?),
-            None => return err(&key("usb"), "required when link = \"usb\" (\"VID:PID\" in hex)"),
-        },
-        "serial" => match &raw.path {
-            Some(path) => {
-                let baud = raw.baud.unwrap_or(default_baud);
-                if !(1200..=921_600).contains(&baud) {
-                    return err(&key("baud"), format!("a baud rate from 1200 to 921600, got {baud}"));
-                }
-                LinkConfig::Serial { path: path.clone(), baud }
-            }
-            None => return err(&key("path"), "required when link = \"serial\" (e.g. /dev/infomat-scanner)"),
-        },
-        "tcp" => match &raw.address {
-            Some(a) if a.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) => {
-                LinkConfig::Tcp { address: a.clone() }
-            }
-            Some(a) => {
-                return err(&key("address"), format!("HOST:PORT, e.g. \"192.168.0.50:9100\", got {a:?}"));
-            }
-            None => return err(&key("address"), "required when link = \"tcp\" (HOST:PORT)"),
-        },
-        "file" => match &raw.path {
-            Some(path) => LinkConfig::File { path: path.clone() },
-            None => return err(&key("path"), "required when link = \"file\" (e.g. /dev/usb/lp0)"),
-        },
-        "sim" => LinkConfig::Sim,
+    let need =
+        |k: &str, what: &str| err::<String>(&key(k), format!("required when link = \"{kind}\" ({what})"));
+    let url = match kind {
+        "usb" => format!("usb://{}", raw.usb.clone().map_or_else(|| need("usb", "\"VID:PID\" in hex"), Ok)?),
+        "serial" => {
+            let path = raw
+                .path
+                .as_ref()
+                .map_or_else(|| need("path", "e.g. /dev/infomat-scanner"), |p| Ok(p.display().to_string()))?;
+            format!("serial://{path}?baud={}", raw.baud.unwrap_or(drivers::link::DEFAULT_BAUD))
+        }
+        "tcp" => format!("tcp://{}", raw.address.clone().map_or_else(|| need("address", "HOST:PORT"), Ok)?),
+        "file" => {
+            let path = raw
+                .path
+                .as_ref()
+                .map_or_else(|| need("path", "e.g. /dev/usb/lp0"), |p| Ok(p.display().to_string()))?;
+            format!("file://{path}")
+        }
+        "sim" => return Ok(LinkConfig::Sim),
         other => {
             return err(
                 &key("link"),
                 format!("one of \"usb\", \"serial\", \"tcp\", \"file\", \"sim\", got {other:?}"),
             );
         }
+    };
+    LinkSpec::parse(&url).map(LinkConfig::Device).or_else(|e| {
+        let k = match e {
+            LinkSpecError::UsbId(_) => "usb",
+            LinkSpecError::Baud(_) => "baud",
+            LinkSpecError::Address(_) => "address",
+            LinkSpecError::Path(_) => "path",
+            LinkSpecError::Scheme(_) => "link",
+        };
+        err(&key(k), e.to_string())
     })
 }
 
@@ -448,12 +459,28 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
         clinic_name: k.clinic_name.unwrap_or_default(),
         registry_phone: k.registry_phone.unwrap_or_default(),
     };
+    let timezone = match &k.timezone {
+        None => Zone::system(),
+        Some(name) => match Zone::named(name) {
+            Ok(z) => z,
+            Err(e) => return err("kiosk.timezone", e.to_string()),
+        },
+    };
 
     let Some(c) = raw.central else { return err("central", "a [central] section with url and token") };
     let url = c.url.trim_end_matches('/').to_owned();
     let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {
         return err("central.url", format!("an http:// or https:// URL, got {:?}", c.url));
+    }
+    if plain_http_off_loopback(&url) {
+        // The token and every patient's policy number would cross the clinic network in clear.
+        return err(
+            "central.url",
+            format!(
+                "https:// for anything but this machine (plain http:// only to 127.0.0.1, ::1 or localhost), got {url:?}"
+            ),
+        );
     }
     let token = match (c.token, &c.token_file) {
         (Some(t), None) if !t.trim().is_empty() => t.trim().to_owned(),
@@ -538,8 +565,7 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
     let printer = PrinterConfig {
         link: link(
             "printer",
-            &RawLink { link: p.link, usb: p.usb, path: p.path, baud: p.baud, address: p.address },
-            9600,
+            &RawLink { url: p.url, link: p.link, usb: p.usb, path: p.path, baud: p.baud, address: p.address },
         )?,
         model: p.model.unwrap_or_else(|| "generic".into()),
         paper_width_mm,
@@ -549,8 +575,14 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
     let scanner = ScannerConfig {
         link: link(
             "scanner",
-            &RawLink { link: sc.link, usb: sc.usb, path: sc.path, baud: sc.baud, address: sc.address },
-            9600,
+            &RawLink {
+                url: sc.url,
+                link: sc.link,
+                usb: sc.usb,
+                path: sc.path,
+                baud: sc.baud,
+                address: sc.address,
+            },
         )?,
         idle_gap: Duration::from_millis(ms("scanner.idle_gap_ms", sc.idle_gap_ms, 50, 5..=2000)?),
     };
@@ -582,12 +614,32 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
         printer,
         scanner,
         chip_reader,
+        timezone,
         journal_dir: raw.journal.dir.unwrap_or_else(|| PathBuf::from("/var/lib/infomat")),
         screen,
         log_level,
         health_listen,
         display,
     })
+}
+
+/// Whether `url` would carry the token and patients' policy numbers in clear beyond this
+/// machine: plain `http://` (any case) to a host that is not loopback, or with credentials in
+/// it (`http://127.0.0.1@central.clinic/` goes to the clinic's host). Parsed as the HTTP client
+/// parses it, so the check and the connection cannot disagree.
+pub fn plain_http_off_loopback(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        // Not a URL the client could use either; say "plain" unless it is plainly https.
+        return !url.to_ascii_lowercase().starts_with("https://");
+    };
+    if u.scheme() != "http" {
+        return false;
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return true;
+    }
+    let host = u.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+    !(host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()))
 }
 
 fn hhmm(s: &str) -> Option<u32> {

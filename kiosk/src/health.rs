@@ -26,9 +26,30 @@ pub struct Health {
     latency_count: AtomicU64,
     pub printer: Mutex<String>,
     pub scanner: Mutex<String>,
+    pub card_reader: Mutex<String>,
     pub central: Mutex<String>,
-    /// Offline tickets waiting for central, read when asked.
-    journal_depth: Box<dyn Fn() -> usize + Send + Sync>,
+    /// The offline journal, read when asked.
+    offline: Box<dyn Fn() -> Offline + Send + Sync>,
+}
+
+/// The offline journal as monitoring sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Offline {
+    /// Tickets waiting for central.
+    pub pending: usize,
+    /// Tickets central refused (masked): patients hold these papers; staff must see them.
+    pub rejected: Vec<crate::central_link::journal::RejectedTicket>,
+}
+
+/// What a central call's answer says about the link, for `/health` and the service screen.
+pub fn central_state(ev: &crate::session::Event) -> &'static str {
+    use crate::session::{CentralError, Event};
+    match ev {
+        Event::Central { result: Err(CentralError::Unreachable), .. } => "unreachable",
+        // Red, and named: the technician must fix the token or the kiosk's id, not the network.
+        Event::Central { result: Err(CentralError::NotAuthorized), .. } => "refused: check the kiosk token",
+        _ => "ok",
+    }
 }
 
 impl std::fmt::Debug for Health {
@@ -38,7 +59,7 @@ impl std::fmt::Debug for Health {
 }
 
 impl Health {
-    pub fn new(journal_depth: Box<dyn Fn() -> usize + Send + Sync>) -> Health {
+    pub fn new(offline: Box<dyn Fn() -> Offline + Send + Sync>) -> Health {
         Health {
             sessions: AtomicU64::new(0),
             tickets: AtomicU64::new(0),
@@ -50,18 +71,26 @@ impl Health {
             latency_count: AtomicU64::new(0),
             printer: Mutex::new("unknown".into()),
             scanner: Mutex::new("unknown".into()),
+            card_reader: Mutex::new("unknown".into()),
             central: Mutex::new("unknown".into()),
-            journal_depth,
+            offline,
         }
     }
 
-    pub fn observe_central(&self, d: Duration, ok: bool) {
+    /// One central call took `d` and left the link in `state` ("ok", "unreachable", ...).
+    pub fn observe_central(&self, d: Duration, state: &str) {
         let ms = d.as_millis() as u64;
         let i = BUCKETS_MS.iter().position(|b| ms <= *b).unwrap_or(BUCKETS_MS.len());
         self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
         self.latency_sum_us.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
         self.latency_count.fetch_add(1, Ordering::Relaxed);
-        *self.central.lock().expect("health lock") = if ok { "ok".into() } else { "unreachable".into() };
+        *self.central.lock().expect("health lock") = state.into();
+    }
+
+    /// The scanner's port is open (scans written before that may be lost: opening a serial
+    /// port flushes what waited in it).
+    pub fn scanner_connected(&self) -> bool {
+        *self.scanner.lock().expect("health lock") == "connected"
     }
 
     pub fn set(&self, which: &Mutex<String>, state: impl Into<String>) {
@@ -70,30 +99,40 @@ impl Health {
 
     pub fn json(&self) -> serde_json::Value {
         let get = |m: &Mutex<String>| m.lock().expect("health lock").clone();
+        let offline = (self.offline)();
         json!({
             "version": crate::VERSION,
             "printer": get(&self.printer),
             "scanner": get(&self.scanner),
+            "card_reader": get(&self.card_reader),
             "central": get(&self.central),
-            "offline_journal_depth": (self.journal_depth)(),
+            "offline_journal_depth": offline.pending,
+            "offline_rejected": offline.rejected.iter().map(|r| json!({
+                "number": r.local_number,
+                "issued_at": r.issued_at.to_string(),
+                "policy": r.policy,
+                "reason": r.reason,
+            })).collect::<Vec<_>>(),
         })
     }
 
     /// The service screen's live status, for a technician standing at the kiosk.
     pub fn status_lines(&self) -> Vec<String> {
         let get = |m: &Mutex<String>| m.lock().expect("health lock").clone();
+        let offline = (self.offline)();
         let c = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let n = c(&self.latency_count);
         let avg = c(&self.latency_sum_us)
             .checked_div(n)
             .map(|us| format!(", в среднем {} мс", us / 1000))
             .unwrap_or_default();
-        vec![
+        let mut lines = vec![
             format!("Версия: infomat {}", crate::VERSION),
             format!("Принтер: {}", get(&self.printer)),
             format!("Сканер: {}", get(&self.scanner)),
+            format!("Считыватель карт: {}", get(&self.card_reader)),
             format!("Центральный сервер: {}{avg}", get(&self.central)),
-            format!("Офлайн-журнал: талонов ждут отправки: {}", (self.journal_depth)()),
+            format!("Офлайн-журнал: талонов ждут отправки: {}", offline.pending),
             format!(
                 "С запуска: сеансов {}, талонов {} (офлайн {}), печатей {}, сбоев печати {}",
                 c(&self.sessions),
@@ -102,7 +141,15 @@ impl Health {
                 c(&self.prints),
                 c(&self.print_failures)
             ),
-        ]
+        ];
+        // Newest first: the patient with the refused paper is probably at the desk now.
+        for r in offline.rejected.iter().rev().take(5) {
+            lines.push(format!(
+                "Талон {} ({}, полис {}) не принят: {}",
+                r.local_number, r.issued_at, r.policy, r.reason
+            ));
+        }
+        lines
     }
 
     /// Prometheus text exposition.
@@ -119,7 +166,10 @@ impl Health {
             out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"));
         }
         out.push_str("# HELP infomat_offline_journal_depth Offline tickets waiting for central\n# TYPE infomat_offline_journal_depth gauge\n");
-        out.push_str(&format!("infomat_offline_journal_depth {}\n", (self.journal_depth)()));
+        let offline = (self.offline)();
+        out.push_str(&format!("infomat_offline_journal_depth {}\n", offline.pending));
+        out.push_str("# HELP infomat_offline_rejected Offline tickets central refused (kept for staff)\n# TYPE infomat_offline_rejected gauge\n");
+        out.push_str(&format!("infomat_offline_rejected {}\n", offline.rejected.len()));
         out.push_str("# HELP infomat_central_latency_seconds Central call latency\n# TYPE infomat_central_latency_seconds histogram\n");
         let mut cumulative = 0;
         for (i, b) in BUCKETS_MS.iter().enumerate() {
@@ -212,16 +262,31 @@ mod tests {
 
     #[test]
     fn metrics_are_prometheus_text() {
-        let h = Health::new(Box::new(|| 3));
+        let h = Health::new(Box::new(|| Offline {
+            pending: 3,
+            rejected: vec![crate::central_link::journal::RejectedTicket {
+                local_number: "К2-004".into(),
+                issued_at: domain::DateTime::new(domain::Date::from_ymd(2026, 12, 3).unwrap(), 9, 5, 180)
+                    .unwrap(),
+                policy: "7700********0016".into(),
+                reason: "PATIENT_NOT_FOUND".into(),
+            }],
+        }));
         h.tickets.fetch_add(2, Ordering::Relaxed);
-        h.observe_central(Duration::from_millis(30), true);
-        h.observe_central(Duration::from_secs(9), false);
+        h.observe_central(Duration::from_millis(30), "ok");
+        h.observe_central(Duration::from_secs(9), "unreachable");
         let m = h.metrics();
         assert!(m.contains("infomat_tickets_total 2\n"), "{m}");
         assert!(m.contains("infomat_offline_journal_depth 3\n"));
         assert!(m.contains("infomat_central_latency_seconds_bucket{le=\"0.05\"} 1\n"), "{m}");
         assert!(m.contains("infomat_central_latency_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert_eq!(h.json()["central"], "unreachable");
+        // A refused offline ticket is shown to monitoring and to the technician, masked.
+        assert!(m.contains("infomat_offline_rejected 1\n"), "{m}");
+        assert_eq!(h.json()["offline_rejected"][0]["number"], "К2-004");
+        assert_eq!(h.json()["offline_rejected"][0]["reason"], "PATIENT_NOT_FOUND");
+        let lines = h.status_lines().join("\n");
+        assert!(lines.contains("Талон К2-004") && lines.contains("7700********0016"), "{lines}");
     }
 
     #[test]

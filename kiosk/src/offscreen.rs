@@ -30,6 +30,18 @@ type Job = Box<dyn FnOnce() + Send>;
 struct Inbox {
     jobs: Mutex<Vec<Job>>,
     quit: AtomicBool,
+    /// The thread running the loop, woken when a job or a quit arrives.
+    looper: Mutex<Option<std::thread::Thread>>,
+    /// Frames drawn so far (benchmarks wait for the frame that shows a change).
+    frames: std::sync::atomic::AtomicU64,
+}
+
+impl Inbox {
+    fn wake(&self) {
+        if let Some(t) = self.looper.lock().ok().and_then(|l| l.clone()) {
+            t.unpark();
+        }
+    }
 }
 
 struct Proxy(Arc<Inbox>);
@@ -37,11 +49,13 @@ struct Proxy(Arc<Inbox>);
 impl EventLoopProxy for Proxy {
     fn quit_event_loop(&self) -> Result<(), slint::EventLoopError> {
         self.0.quit.store(true, Ordering::SeqCst);
+        self.0.wake();
         Ok(())
     }
 
     fn invoke_from_event_loop(&self, event: Box<dyn FnOnce() + Send>) -> Result<(), slint::EventLoopError> {
         self.0.jobs.lock().map_err(|_| slint::EventLoopError::EventLoopTerminated)?.push(event);
+        self.0.wake();
         Ok(())
     }
 }
@@ -49,7 +63,35 @@ impl EventLoopProxy for Proxy {
 struct OffscreenPlatform {
     window: Rc<MinimalSoftwareWindow>,
     inbox: Arc<Inbox>,
-    size: (usize, usize),
+    /// Whether other threads may reach this event loop. Slint keeps one such proxy per
+    /// process, so a platform with it can be installed once; without it, once per thread.
+    proxy: bool,
+}
+
+/// One turn of the event loop: jobs from other threads, timers, a redraw if one is due.
+fn turn(window: &MinimalSoftwareWindow, inbox: &Inbox) {
+    let jobs: Vec<Job> = inbox.jobs.lock().map(|mut j| j.drain(..).collect()).unwrap_or_default();
+    for job in jobs {
+        job();
+    }
+    slint::platform::update_timers_and_animations();
+    let size = window.size();
+    let (w, h) = (size.width as usize, size.height as usize);
+    let drawn = window.draw_if_needed(|r| {
+        // The frame is thrown away: what matters is that it was drawn (first-frame, costs).
+        let mut buf = vec![PremultipliedRgbaColor::default(); w * h];
+        r.render(&mut buf, w);
+    });
+    if drawn {
+        inbox.frames.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How long the loop may sleep: until the next timer, and never more than 10 ms.
+fn pause() -> Duration {
+    slint::platform::duration_until_next_timer_update()
+        .unwrap_or(Duration::from_millis(10))
+        .min(Duration::from_millis(10))
 }
 
 impl Platform for OffscreenPlatform {
@@ -58,31 +100,21 @@ impl Platform for OffscreenPlatform {
     }
 
     fn new_event_loop_proxy(&self) -> Option<Box<dyn EventLoopProxy>> {
-        Some(Box::new(Proxy(self.inbox.clone())))
+        self.proxy.then(|| Box::new(Proxy(self.inbox.clone())) as Box<dyn EventLoopProxy>)
     }
 
     fn run_event_loop(&self) -> Result<(), slint::PlatformError> {
-        let (w, h) = self.size;
-        let mut buf = vec![PremultipliedRgbaColor::default(); w * h];
         self.inbox.quit.store(false, Ordering::SeqCst);
+        if let Ok(mut l) = self.inbox.looper.lock() {
+            *l = Some(std::thread::current());
+        }
         loop {
-            let jobs: Vec<Job> =
-                self.inbox.jobs.lock().map(|mut j| j.drain(..).collect()).unwrap_or_default();
-            for job in jobs {
-                job();
-            }
-            slint::platform::update_timers_and_animations();
-            self.window.draw_if_needed(|r| {
-                r.render(&mut buf, w);
-            });
+            turn(&self.window, &self.inbox);
             if self.inbox.quit.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            // Timers say when they next need us; jobs from other threads wait at most 10 ms.
-            let wait = slint::platform::duration_until_next_timer_update()
-                .unwrap_or(Duration::from_millis(10))
-                .min(Duration::from_millis(10));
-            std::thread::sleep(wait);
+            // Until the next timer, or until another thread hands us a job.
+            std::thread::park_timeout(pause());
         }
     }
 }
@@ -90,6 +122,7 @@ impl Platform for OffscreenPlatform {
 /// The installed offscreen platform and its one window.
 pub struct Offscreen {
     window: Rc<MinimalSoftwareWindow>,
+    inbox: Arc<Inbox>,
     width: u32,
     height: u32,
 }
@@ -101,17 +134,49 @@ impl std::fmt::Debug for Offscreen {
 }
 
 impl Offscreen {
+    /// Installs the platform for the process (other threads can reach its event loop).
     pub fn install(width: u32, height: u32) -> Result<Offscreen, OffscreenError> {
+        Offscreen::install_with(width, height, true)
+    }
+
+    /// Installs the platform for the calling thread only: each test thread gets its own, and
+    /// turns its event loop itself with [`Offscreen::spin_until`].
+    pub fn install_on_this_thread(width: u32, height: u32) -> Result<Offscreen, OffscreenError> {
+        Offscreen::install_with(width, height, false)
+    }
+
+    fn install_with(width: u32, height: u32, proxy: bool) -> Result<Offscreen, OffscreenError> {
         let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
         window.set_size(PhysicalSize::new(width, height));
-        let platform = OffscreenPlatform {
-            window: window.clone(),
-            inbox: Arc::new(Inbox::default()),
-            size: (width as usize, height as usize),
-        };
+        let inbox = Arc::new(Inbox::default());
+        let platform = OffscreenPlatform { window: window.clone(), inbox: inbox.clone(), proxy };
         slint::platform::set_platform(Box::new(platform))
             .map_err(|e| OffscreenError::Render(e.to_string()))?;
-        Ok(Offscreen { window, width, height })
+        Ok(Offscreen { window, inbox, width, height })
+    }
+
+    /// Turns the event loop (timers, redraws) until `done` says so; false when `timeout`
+    /// passed first. The same turns as [`Platform::run_event_loop`], driven by the caller.
+    pub fn spin_until(&self, mut done: impl FnMut() -> bool, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        if let Ok(mut l) = self.inbox.looper.lock() {
+            *l = Some(std::thread::current());
+        }
+        loop {
+            turn(&self.window, &self.inbox);
+            if done() {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::park_timeout(pause().min(Duration::from_millis(2)));
+        }
+    }
+
+    /// Frames the event loop has drawn so far.
+    pub fn frames(&self) -> u64 {
+        self.inbox.frames.load(Ordering::Relaxed)
     }
 
     /// Changes the window's size (a portrait board after a landscape one).

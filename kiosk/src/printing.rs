@@ -1,17 +1,14 @@
 //! From the session's print documents and the configuration to the printer driver's terms.
 
-use std::time::Duration;
-
 use domain::{DateTime, DeviceErrorKind};
-use drivers::link::{FileOpener, Opener, SerialOpener, TcpOpener};
+use drivers::link::Opener;
 use drivers::printer::codepage::CodePage;
-use drivers::printer::driver::usb::UsbPrinterOpener;
 use drivers::printer::layout::{
     self, AppointmentTicket, LayoutConfig, Paper, TextMode, TicketDoc, WalkInTicket,
 };
 use drivers::printer::status::PrinterStatus;
 
-use crate::config::{CodePageName, KioskConfig, LinkConfig, PrinterConfig};
+use crate::config::{CodePageName, KioskConfig, PrinterConfig};
 use crate::session::{PrintDoc, PrinterHealth};
 
 pub fn layout_config(p: &PrinterConfig) -> LayoutConfig {
@@ -26,21 +23,6 @@ pub fn layout_config(p: &PrinterConfig) -> LayoutConfig {
             CodePageName::Raster => TextMode::Raster,
         },
     }
-}
-
-/// The opener for a configured link; `None` for `sim`, which the caller provides itself.
-pub fn opener(link: &LinkConfig) -> Option<Box<dyn Opener>> {
-    Some(match link {
-        LinkConfig::Usb(id) => {
-            Box::new(UsbPrinterOpener { vid: id.vid, pid: id.pid, detach_kernel_driver: true })
-        }
-        LinkConfig::Serial { path, baud } => Box::new(SerialOpener { path: path.clone(), baud: *baud }),
-        LinkConfig::Tcp { address } => {
-            Box::new(TcpOpener { address: address.clone(), connect_timeout: Duration::from_secs(2) })
-        }
-        LinkConfig::File { path } => Box::new(FileOpener { path: path.clone() }),
-        LinkConfig::Sim => return None,
-    })
 }
 
 fn when(t: DateTime) -> String {

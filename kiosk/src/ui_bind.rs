@@ -48,7 +48,10 @@ pub fn apply(w: &KioskWindow, v: &View, clinic: &str, clock: &str) {
     app.set_idle_warning(v.idle_seconds_left.is_some());
     app.set_idle_seconds(v.idle_seconds_left.unwrap_or(0) as i32);
     let screen = match &v.body {
-        Body::Attract => "attract",
+        Body::Attract { card_reader } => {
+            w.global::<AttractAdapter>().set_card_reader(*card_reader);
+            "attract"
+        }
         Body::Keypad { title, value, placeholder, error, ok_hint, next_enabled } => {
             let k = w.global::<KeypadAdapter>();
             k.set_title(s(title));

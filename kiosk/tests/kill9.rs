@@ -184,7 +184,8 @@ fn fifty_kills_at_random_points_lose_and_double_nothing() {
         "central holds exactly the tickets on paper"
     );
     // The synced journal keeps nothing personal.
-    let text = std::fs::read_to_string(journal.join(kiosk::central::journal::FILE_NAME)).unwrap_or_default();
+    let text =
+        std::fs::read_to_string(journal.join(kiosk::central_link::journal::FILE_NAME)).unwrap_or_default();
     assert!(!attached.iter().any(|p| text.contains(&p.enp.expose())), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,9 +6,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kiosk::central::client::{Client, Endpoint};
-use kiosk::central::feed::{FeedTarget, FeedUpdate};
-use kiosk::modes::live::{RigOptions, TOKEN, central_config, start_central};
+use kiosk::central_link::client::Client;
+use kiosk::central_link::queue_feed::{FeedTarget, FeedUpdate};
+
+const TOKEN: &str = "demo";
+
+fn central_config(url: String) -> kiosk::config::CentralConfig {
+    kiosk::config::CentralConfig {
+        url,
+        token: TOKEN.into(),
+        ca_file: None,
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(5),
+    }
+}
 
 struct Pki {
     ca_pem: String,
@@ -33,7 +44,7 @@ fn pki() -> Pki {
 /// A TLS front on a loopback port forwarding to `upstream`; returns its port.
 async fn tls_front(p: &Pki, upstream: std::net::SocketAddr) -> u16 {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    kiosk::central::client::install_crypto();
+    kiosk::central_link::client::install_crypto();
     let cfg = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(
@@ -65,7 +76,18 @@ fn the_kiosk_trusts_central_through_its_configured_ca_and_only_then() {
     let _ = std::fs::remove_dir_all(&dir);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let at = domain::DateTime::new(domain::Date::from_ymd(2026, 11, 23).unwrap(), 10, 0, 180).unwrap();
-    let central = rt.block_on(start_central(&RigOptions::fixed(&dir, at))).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("central.sqlite").display().to_string();
+    let tokens = std::collections::HashMap::from([(TOKEN.to_owned(), 2)]);
+    let central = rt
+        .block_on(central::embedded::Embedded::start(
+            &db,
+            at.date,
+            tokens,
+            Arc::new(move || at),
+            Arc::new(|_| {}),
+        ))
+        .unwrap();
     let p = pki();
     let port = rt.block_on(tls_front(&p, central.addr()));
     let ca = dir.join("central-ca.pem");
@@ -78,24 +100,23 @@ fn the_kiosk_trusts_central_through_its_configured_ca_and_only_then() {
         let mut cfg = central_config(url.clone());
         cfg.ca_file = ca_file.map(|p| p.to_path_buf());
         let client = Client::new(&cfg).unwrap().with_backoff(Duration::from_millis(10));
-        rt.block_on(client.call::<_, domain::wire::QueueState>(
-            Endpoint::Queue,
-            "getQueueState",
-            &serde_json::json!({"lpuId": 1}),
-        ))
+        rt.block_on(client.call::<protocol::call::GetQueueState>(&protocol::LpuParams { lpu_id: 1 }))
     };
     let state = ask(Some(&ca)).expect("central answers over TLS with the clinic's CA");
     assert_eq!(state.lpu_id, 1);
     let e = ask(None).expect_err("an unknown CA is refused");
-    assert!(matches!(e, kiosk::central::client::CallError::Unreachable(_)), "{e:?}");
+    assert!(matches!(e, kiosk::central_link::client::CallError::Unreachable(_)), "{e:?}");
     let e = ask(Some(&other)).expect_err("another CA is refused");
-    assert!(matches!(e, kiosk::central::client::CallError::Unreachable(_)), "{e:?}");
+    assert!(matches!(e, kiosk::central_link::client::CallError::Unreachable(_)), "{e:?}");
 
     // The queue feed over wss:// with the same CA: connected, then the snapshot.
     let feed = |ca_file: Option<std::path::PathBuf>| {
         let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-        let task =
-            rt.spawn(kiosk::central::feed::run(FeedTarget::new(&url, TOKEN, 1).with_ca(ca_file), tx, 0));
+        let task = rt.spawn(kiosk::central_link::queue_feed::run(
+            FeedTarget::new(&url, TOKEN, 1).with_ca(ca_file),
+            tx,
+            0,
+        ));
         let first = rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), rx.recv()).await });
         let second = rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), rx.recv()).await });
         task.abort();
@@ -103,7 +124,7 @@ fn the_kiosk_trusts_central_through_its_configured_ca_and_only_then() {
     };
     let (a, b) = feed(Some(ca.clone()));
     assert_eq!(a, Some(FeedUpdate::Connected));
-    assert!(matches!(b, Some(FeedUpdate::Frame(domain::wire::FeedEvent::Snapshot { .. }))), "{b:?}");
+    assert!(matches!(b, Some(FeedUpdate::Frame(protocol::FeedEvent::Snapshot { .. }))), "{b:?}");
     let (a, _) = feed(Some(other));
     assert!(matches!(a, Some(FeedUpdate::Disconnected(_))), "another CA: no feed: {a:?}");
     let (a, _) = feed(None);

@@ -2,10 +2,13 @@
 //! screens only show adapter properties and report taps through adapter callbacks.
 //!
 //! Map:
-//! - `ui/kiosk.slint`: the patient kiosk window (1080x1920 portrait) and its globals:
-//!   `AppAdapter` (chrome: language, large text, idle warning, busy), then one adapter per
-//!   screen kind: `AttractAdapter`, `KeypadAdapter`, `MenuAdapter`, `ListAdapter`,
-//!   `ScheduleAdapter`, `InfoAdapter`, `ServiceAdapter`.
+//! - `ui/kiosk.slint`: the patient kiosk window (1080x1920 portrait): header, the screen the
+//!   `AppAdapter` names, back/exit row, busy and idle overlays.
+//! - `ui/common.slint`: `AppAdapter` (chrome: language, large text, idle warning, busy), the
+//!   theme, buttons, labels, the header.
+//! - `ui/screens/*.slint`: one file per screen layout, each with its one adapter global:
+//!   `attract` (`AttractAdapter`), `keypad`, `menu`, `list` (specialities, doctors,
+//!   appointments, referrals), `schedule`, `info` (confirmations, tickets, problems), `service`.
 //! - `ui/board.slint`: the waiting-zone board (1920x1080 landscape or portrait), `BoardAdapter`;
 //!   re-exported by `kiosk.slint` so one build compiles both.
 //! - `lang/en/LC_MESSAGES/ui.po`: English; Russian is the source language.

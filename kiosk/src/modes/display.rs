@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use slint::ComponentHandle;
 
-use crate::central::client::{Client, Endpoint};
-use crate::central::feed::{FeedTarget, FeedUpdate};
+use crate::board::{Announcer, BoardState, BoardView, apply, board_view};
+use crate::central_link::client::Client;
+use crate::central_link::queue_feed::{FeedTarget, FeedUpdate};
 use crate::config::Config;
-use crate::display::{Announcer, BoardState, BoardView, apply, board_view};
 use crate::health::BoardHealth;
 
 /// How often the average wait is asked for.
@@ -26,24 +26,57 @@ pub enum Input {
     AverageWait(Option<u32>),
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum DisplayError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("central client: {0}")]
+    Client(#[from] crate::central_link::client::ClientSetupError),
+    #[error("background runtime: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("offscreen: {0}")]
+    Offscreen(#[from] crate::offscreen::OffscreenError),
+    #[error("screen: {0}")]
+    Ui(#[from] slint::PlatformError),
+}
+
+impl super::Failure for DisplayError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            DisplayError::Config(_) | DisplayError::Client(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// `kiosk display`: loads the configuration and runs the board until the window closes.
+pub fn main(config: &std::path::Path, offscreen: bool) -> Result<(), DisplayError> {
+    let cfg = crate::config::load(config)?;
+    common::logging::init(cfg.log_level);
+    log::info!(
+        "display for clinic {} ({}x{}), central {}",
+        cfg.kiosk.lpu.0,
+        cfg.display.width,
+        cfg.display.height,
+        cfg.central.url
+    );
+    run(cfg, offscreen)
+}
+
 /// Starts the feed client and the average-wait poll; returns the runtime that runs them.
 pub fn start_feed(
     cfg: &Config,
     tx: std_mpsc::Sender<Input>,
     health: Arc<BoardHealth>,
-) -> Result<tokio::runtime::Runtime, String> {
-    crate::central::client::install_crypto();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+) -> Result<tokio::runtime::Runtime, DisplayError> {
+    crate::central_link::client::install_crypto();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let client = Client::new(&cfg.central)?;
     rt.spawn(crate::health::serve(cfg.health_listen.clone(), crate::health::board_router(health)));
     let target = FeedTarget::new(&cfg.central.url, &cfg.central.token, cfg.kiosk.lpu.0)
         .with_ca(cfg.central.ca_file.clone());
     let (feed_tx, mut feed_rx) = tokio::sync::mpsc::channel::<FeedUpdate>(256);
-    rt.spawn(crate::central::feed::run(target, feed_tx, 0));
+    rt.spawn(crate::central_link::queue_feed::run(target, feed_tx, 0));
     {
         let tx = tx.clone();
         rt.spawn(async move {
@@ -59,13 +92,7 @@ pub fn start_feed(
         let mut tick = tokio::time::interval(AVERAGE_EVERY);
         loop {
             tick.tick().await;
-            let r = client
-                .call::<_, domain::wire::QueueState>(
-                    Endpoint::Queue,
-                    "getQueueState",
-                    &serde_json::json!({"lpuId": lpu}),
-                )
-                .await;
+            let r = client.call::<protocol::call::GetQueueState>(&protocol::LpuParams { lpu_id: lpu }).await;
             match r {
                 Ok(q) => {
                     if tx.send(Input::AverageWait(q.average_wait_minutes)).is_err() {
@@ -80,27 +107,24 @@ pub fn start_feed(
 }
 
 /// Runs the board until the window closes.
-pub fn run(cfg: Config, offscreen: bool) -> Result<(), String> {
+pub fn run(cfg: Config, offscreen: bool) -> Result<(), DisplayError> {
     let (tx, rx) = std_mpsc::channel::<Input>();
     let health = Arc::new(BoardHealth::default());
     let rt = start_feed(&cfg, tx, health.clone())?;
     let _offscreen = if offscreen {
-        Some(
-            crate::offscreen::Offscreen::install(cfg.display.width, cfg.display.height)
-                .map_err(|e| e.to_string())?,
-        )
+        Some(crate::offscreen::Offscreen::install(cfg.display.width, cfg.display.height)?)
     } else {
         None
     };
-    let window = ui::BoardWindow::new().map_err(|e| e.to_string())?;
+    let window = ui::BoardWindow::new()?;
     window.window().set_size(slint::PhysicalSize::new(cfg.display.width, cfg.display.height));
-    super::announce_first_frame(window.window(), "display");
+    crate::systemd::announce_first_frame(window.window(), "display");
     let announcer = Announcer::start(&cfg.display);
     let started = Instant::now();
-    let offset = 180;
+    let zone = cfg.timezone.clone();
     let mut state = BoardState::default();
     let mut shown: Option<(BoardView, String)> = None;
-    let mut watchdog = super::UiWatchdog::from_env();
+    let mut watchdog = crate::systemd::UiWatchdog::from_env();
     let weak = window.as_weak();
     let (display, clinic) = (cfg.display.clone(), cfg.kiosk.clinic_name.clone());
     let timer = slint::Timer::default();
@@ -124,7 +148,7 @@ pub fn run(cfg: Config, offscreen: bool) -> Result<(), String> {
                 Input::AverageWait(m) => state.average_wait_minutes = m,
             }
         }
-        let wall = common::clock::now_at_offset(offset);
+        let wall = zone.now();
         let v = board_view(&state, now_ms, u32::from(wall.minute_of_day), &display);
         health.stale.store(v.stale, Ordering::Relaxed);
         let clock = wall.hhmm();
@@ -138,7 +162,7 @@ pub fn run(cfg: Config, offscreen: bool) -> Result<(), String> {
     };
     tick();
     timer.start(slint::TimerMode::Repeated, Duration::from_millis(20), tick);
-    window.run().map_err(|e| e.to_string())?;
+    window.run()?;
     drop(timer);
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(())

@@ -1,96 +1,27 @@
-//! What the `kiosk` binary can run. Each mode wires the parts together; none holds logic of
-//! its own that a test could not reach through the parts.
+//! What the `kiosk` binary can run. Each mode wires the parts together and ends with a typed
+//! error that knows its exit code ([`Failure`]); none holds logic a test could not reach
+//! through the parts.
 //!
-//! - [`api`]: `kiosk api ...`, the technician's check of the link to central.
-//! - [`demo`]: the scripted headless session (`kiosk demo --headless`), also the smoke test.
-//! - [`display`]: the waiting-zone board at run time (`kiosk display`).
-//! - [`kiosk`]: the patient kiosk at run time: window, session, devices, central.
-//! - [`live`]: the kiosk's real peers on loopback (central, virtual printer and scanner) and
-//!   an effect runner over them: the headless demo, UI tests, soak and benchmarks.
-//! - [`screenshot`]: any screen with sample data, rendered offscreen to PNG.
+//! - [`run`]: `kiosk run`, the patient kiosk: configuration -> devices -> [`crate::runtime`].
+//! - [`display`]: `kiosk display`, the waiting-zone board.
 //! - [`selftest`]: `kiosk selftest`, named checks with hints for technicians.
-//! - [`soak`]: `kiosk soak`, thousands of scripted visits with accounting at the end.
-//! - [`standin`]: an in-memory clinic that answers instantly with fixed sample data, for
-//!   screenshots (the same picture every run, whatever the date).
+//! - [`api`]: `kiosk api ...`, the technician's check of the link to central.
+//! - [`screenshot`]: any screen with sample data, rendered offscreen to PNG, through the
+//!   production effect runner with [`standin`]'s in-memory clinic behind it.
+//! - [`standin`]: an in-memory clinic that answers at once with fixed sample data (the same
+//!   picture every run, whatever the date).
+//! - [`tools`]: `check-config` and `decode-policy`.
 
 pub mod api;
-pub mod demo;
 pub mod display;
-pub mod kiosk;
-pub mod live;
+pub mod run;
 pub mod screenshot;
 pub mod selftest;
-pub mod soak;
 pub mod standin;
+pub mod tools;
 
-use std::time::{Duration, Instant};
-
-/// Logs the first frame on screen and tells systemd the program is ready (`Type=notify`):
-/// a kiosk that starts but cannot draw must not count as started.
-pub fn announce_first_frame(window: &slint::Window, what: &'static str) {
-    let started = Instant::now();
-    let mut done = false;
-    let mut announce = move || {
-        if !done {
-            done = true;
-            log::info!(
-                "{what}: first frame on screen {} ms after the window was created",
-                started.elapsed().as_millis()
-            );
-            if let Err(e) = common::sdnotify::notify("READY=1") {
-                log::warn!("systemd notify: {e}");
-            }
-        }
-    };
-    let notified = window.set_rendering_notifier(move |state, _| {
-        if matches!(state, slint::RenderingState::AfterRendering) {
-            announce();
-        }
-    });
-    if notified.is_err() {
-        // This renderer cannot tell: the first turn of the event loop follows the first draw.
-        slint::Timer::single_shot(Duration::ZERO, announce);
-    }
-}
-
-/// Pings systemd's watchdog from the UI loop, so a hung UI (not only a dead process) gets the
-/// unit restarted. Also the test hook that hangs the loop on purpose
-/// (`INFOMAT_FAULT=hang-ui-after-ms=N`, see docs/RELIABILITY.md).
-#[derive(Debug)]
-pub struct UiWatchdog {
-    every: Option<Duration>,
-    last: Instant,
-    hang_at: Option<Instant>,
-}
-
-impl UiWatchdog {
-    pub fn from_env() -> UiWatchdog {
-        let hang_at = std::env::var("INFOMAT_FAULT")
-            .ok()
-            .and_then(|f| f.strip_prefix("hang-ui-after-ms=").and_then(|n| n.parse::<u64>().ok()))
-            .map(|ms| Instant::now() + Duration::from_millis(ms));
-        let every = common::sdnotify::watchdog_interval();
-        if let Some(e) = every {
-            log::info!("systemd watchdog: pinging every {} ms from the UI loop", e.as_millis());
-        }
-        UiWatchdog { every, last: Instant::now(), hang_at }
-    }
-
-    /// Called on every turn of the UI loop's timer.
-    pub fn alive(&mut self) {
-        if self.hang_at.is_some_and(|t| Instant::now() >= t) {
-            log::warn!("fault injection: the UI loop hangs now (INFOMAT_FAULT)");
-            loop {
-                std::thread::sleep(Duration::from_secs(3600));
-            }
-        }
-        if let Some(every) = self.every
-            && self.last.elapsed() >= every
-        {
-            self.last = Instant::now();
-            if let Err(e) = common::sdnotify::notify("WATCHDOG=1") {
-                log::warn!("systemd watchdog: {e}");
-            }
-        }
-    }
+/// An error that says how the process should exit: 1 for a runtime failure, 2 for a bad
+/// configuration or bad usage (what `main` maps every mode's error through).
+pub trait Failure: std::fmt::Display {
+    fn exit_code(&self) -> u8;
 }

@@ -1,20 +1,27 @@
 //! `kiosk screenshot`: any screen, with sample data, rendered by Slint's software renderer at
 //! its real size into a PNG (docs, visual review), without a display.
 //!
-//! Sample states are reached the honest way: the real session driven by taps and cards against
-//! the in-memory stand-in clinic, exactly as the headless demo does.
+//! Sample states are reached the honest way: the production [`Core`] (session and effect
+//! runner) driven by taps and cards, with the in-memory stand-in clinic behind the central port
+//! and a printer port that prints at once. Only the ports differ from a kiosk in a clinic.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use slint::ComponentHandle;
 
-use crate::offscreen::{Offscreen, OffscreenError};
+use domain::{Date, DateTime, PolicySource};
 
-use domain::{Date, PolicySource};
-
-use super::demo::{Driver, EffectRunner};
 use super::standin::StandInClinic;
-use crate::session::{Action, CentralError, Effect, Event, Lang, PrinterHealth, SessionConfig};
+use crate::clock::{Clock, ManualTime};
+use crate::effects::{
+    self, CentralJob, CentralPort, CentralService, Effects, EventSink, PrinterJob, PrinterPort,
+};
+use crate::offscreen::{Offscreen, OffscreenError};
+use crate::runtime::Core;
+use crate::session::{Action, CentralError, Event, Lang, PrinterHealth, SessionConfig};
 
 /// Every screen `--screen` accepts; `attract` first.
 pub const SCREENS: [&str; 22] = [
@@ -46,6 +53,8 @@ pub const SCREENS: [&str; 22] = [
 pub enum ShotError {
     #[error("unknown screen {0:?}; kiosk screenshot --list names them")]
     Unknown(String),
+    #[error("{0}")]
+    Usage(String),
     #[error("rendering: {0}")]
     Render(String),
     #[error("{0}")]
@@ -54,26 +63,111 @@ pub enum ShotError {
     Offscreen(#[from] OffscreenError),
 }
 
-/// Answers central calls from the stand-in clinic (or as unreachable), prints instantly.
-#[derive(Debug)]
-struct ShotRunner {
-    clinic: StandInClinic,
-    offline: bool,
+impl super::Failure for ShotError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            ShotError::Unknown(_) | ShotError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
 }
 
-impl EffectRunner for ShotRunner {
-    fn run(&mut self, effect: &Effect) -> Vec<Event> {
-        match effect {
-            Effect::Central { req, .. } if self.offline => {
-                vec![Event::Central { req: *req, result: Err(CentralError::Unreachable) }]
-            }
-            Effect::Central { req, credentials, call } => {
-                vec![Event::Central { req: *req, result: self.clinic.answer(credentials, call) }]
-            }
-            Effect::Print { req, .. } => vec![Event::Printed { req: *req }],
-            Effect::CheckPrinter => vec![Event::Printer(PrinterHealth::Ready)],
-            _ => Vec::new(),
+/// `kiosk screenshot`'s command line.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShotArgs {
+    #[arg(long, required_unless_present_any = ["list", "all", "display"])]
+    pub screen: Option<String>,
+    #[arg(long, required_unless_present_any = ["list", "all"])]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value = "ru")]
+    pub lang: String,
+    #[arg(long)]
+    pub large: bool,
+    /// Name the screens.
+    #[arg(long)]
+    pub list: bool,
+    /// Every screen in ru, en and ru large text into this directory.
+    #[arg(long)]
+    pub all: Option<PathBuf>,
+    /// The waiting-zone board (1920x1080) instead of the kiosk; --screen defaults to `board`.
+    #[arg(long)]
+    pub display: bool,
+}
+
+/// `kiosk screenshot ...`.
+pub fn main(a: &ShotArgs, out: &mut dyn std::io::Write) -> Result<(), ShotError> {
+    let lang = if a.lang == "en" { Lang::En } else { Lang::Ru };
+    if a.list {
+        let names: &[&str] = if a.display { &BOARD_SCREENS } else { &SCREENS };
+        for s in names {
+            writeln!(out, "{s}")?;
         }
+        return Ok(());
+    }
+    match (a.display, &a.all, &a.screen, &a.out) {
+        (true, Some(dir), _, _) => {
+            let files = render_board_all(dir)?;
+            writeln!(out, "{} board screenshots in {}", files.len(), dir.display())?;
+        }
+        (true, None, s, Some(o)) => {
+            render_board(&[(s.clone().unwrap_or_else(|| "board".into()), lang, o.clone())])?;
+        }
+        (false, Some(dir), _, _) => {
+            let files = render_all(dir)?;
+            writeln!(out, "{} screenshots in {}", files.len(), dir.display())?;
+        }
+        (false, None, Some(s), Some(o)) => render(&[(s.clone(), lang, a.large, o.clone())], 1080, 1920)?,
+        _ => return Err(ShotError::Usage("--out is required".into())),
+    }
+    Ok(())
+}
+
+/// The stand-in clinic as central: answers at once, or as unreachable.
+struct StandInCentral {
+    clinic: RefCell<StandInClinic>,
+    offline: bool,
+    sink: EventSink,
+}
+
+impl CentralPort for StandInCentral {
+    fn call(&self, job: CentralJob) {
+        let result = if self.offline {
+            match job.call {
+                // What the runtime's offline journal issues: the kiosk's own series.
+                crate::session::CentralCall::EnqueueWalkIn => {
+                    Ok(crate::session::Reply::Ticket(domain::QueueTicket {
+                        ticket_id: "k2-demo-1".into(),
+                        number: domain::TicketNumber::offline(domain::KioskId(2), 5),
+                        issued_at: DateTime::new(today(), 10, 5, 180).expect("valid time"),
+                        position: 0,
+                        estimated_wait_minutes: None,
+                        offline: true,
+                    }))
+                }
+                _ => Err(CentralError::Unreachable),
+            }
+        } else {
+            self.clinic.borrow_mut().answer(&job.credentials, &job.call)
+        };
+        self.sink.answer(Event::Central { req: job.req, result });
+    }
+
+    fn service(&self, what: CentralService) {
+        self.sink.answer(Event::ServiceReport(format!("{what:?}: central OK, 12 ms")));
+    }
+}
+
+/// A printer that has always just printed.
+struct InstantPrinter(EventSink);
+
+impl PrinterPort for InstantPrinter {
+    fn submit(&self, job: PrinterJob) {
+        self.0.answer(match job {
+            PrinterJob::Print { req, .. } => Event::Printed { req },
+            PrinterJob::Check => Event::Printer(PrinterHealth::Ready),
+            PrinterJob::TestPage => Event::ServiceReport("test page printed".into()),
+            PrinterJob::ReprintLast => Event::ServiceReport("last ticket reprinted".into()),
+        });
     }
 }
 
@@ -81,131 +175,132 @@ fn today() -> Date {
     Date::from_ymd(2026, 11, 23).expect("valid date")
 }
 
-/// Drives a session to screen `name`. Returns the driver (session and clock).
-fn reach(name: &str, lang: Lang, large: bool) -> Result<Driver<ShotRunner, std::io::Sink>, ShotError> {
-    let offline = matches!(name, "menu-offline" | "ticket-offline");
-    let runner = ShotRunner { clinic: StandInClinic::new(today()), offline };
-    let anna = runner.clinic.patients[0].clone();
+/// A production core over the stand-in clinic, at Monday 2026-11-23 10:05 Moscow time.
+fn standin_core(offline: bool) -> (Core, ManualTime) {
+    let (sink, source) = effects::channel();
+    let clinic = StandInClinic::new(today());
+    let fx = Effects::new(
+        Box::new(StandInCentral { clinic: RefCell::new(clinic), offline, sink: sink.clone() }),
+        Box::new(InstantPrinter(sink)),
+        Box::new(|| {}),
+    );
     let cfg = SessionConfig {
         registry_phone: "+7 495 000-00-00".into(),
-        service_pin_sha256: Some(super::live::DEMO_PIN_SHA256),
+        service_pin_sha256: Some(super::standin::DEMO_PIN_SHA256),
         ..SessionConfig::default()
     };
-    let mut d = Driver::new(cfg, runner, std::io::sink(), crate::session::Now { ms: 0, today: today() });
-    let tap = |d: &mut Driver<ShotRunner, std::io::Sink>, a: Action| d.tap(a).map_err(ShotError::Io);
-    if lang == Lang::En {
-        tap(&mut d, Action::SetLanguage(Lang::En))?;
-    }
-    if large {
-        tap(&mut d, Action::ToggleLargeText)?;
-    }
-    let card = Event::CardRead(anna.policy(PolicySource::Barcode02));
-    let keep = |d: &mut Driver<ShotRunner, std::io::Sink>| {
-        // A card read starts a new patient, which resets the language and text size.
-        let mut v = Vec::new();
+    let (clock, time) = Clock::manual_at(DateTime::new(today(), 10, 5, 180).expect("valid time"));
+    let health = Arc::new(crate::health::Health::new(Box::new(crate::health::Offline::default)));
+    (Core::new(cfg, fx, source, clock, health), time)
+}
+
+/// Steps the core through a tap and everything it causes.
+fn tap(core: &mut Core, a: Action) {
+    core.step(Event::Tap(a));
+    core.pump();
+}
+
+/// Drives a session to screen `name`.
+fn reach(name: &str, lang: Lang, large: bool) -> Result<Core, ShotError> {
+    let offline = matches!(name, "menu-offline" | "ticket-offline");
+    let (mut core, time) = standin_core(offline);
+    let anna = StandInClinic::new(today()).patients[0].clone();
+    // A card read starts a new patient, which resets the language and text size: set after.
+    let set_look = |core: &mut Core| {
         if lang == Lang::En {
-            v.push(Action::SetLanguage(Lang::En));
+            tap(core, Action::SetLanguage(Lang::En));
         }
         if large {
-            v.push(Action::ToggleLargeText);
+            tap(core, Action::ToggleLargeText);
         }
-        for a in v {
-            d.tap(a).map_err(ShotError::Io)?;
+    };
+    set_look(&mut core);
+    let digits = |core: &mut Core, d: &str| {
+        for c in d.bytes() {
+            tap(core, Action::Digit(c - b'0'));
         }
-        Ok::<(), ShotError>(())
     };
     match name {
         "attract" => {}
         "enter-enp" | "enter-enp-error" | "enter-birth-date" => {
-            tap(&mut d, Action::ManualEntry)?;
-            let digits = if name == "enter-enp-error" { "7700000000000015" } else { "77000000000000" };
-            for c in digits.bytes() {
-                tap(&mut d, Action::Digit(c - b'0'))?;
-            }
+            tap(&mut core, Action::ManualEntry);
+            digits(&mut core, if name == "enter-enp-error" { "7700000000000015" } else { "77000000000000" });
             if name == "enter-birth-date" {
-                for c in "16".bytes() {
-                    tap(&mut d, Action::Digit(c - b'0'))?;
-                }
-                tap(&mut d, Action::Next)?;
-                for c in "0503".bytes() {
-                    tap(&mut d, Action::Digit(c - b'0'))?;
-                }
+                digits(&mut core, "16");
+                tap(&mut core, Action::Next);
+                digits(&mut core, "0503");
             }
         }
         "service-pin" | "service" => {
-            tap(&mut d, Action::ServiceGesture)?;
-            tap(&mut d, Action::Digit(1))?;
-            tap(&mut d, Action::Digit(2))?;
+            tap(&mut core, Action::ServiceGesture);
+            digits(&mut core, if name == "service" { "1234" } else { "12" });
             if name == "service" {
-                tap(&mut d, Action::Digit(3))?;
-                tap(&mut d, Action::Digit(4))?;
-                tap(&mut d, Action::Next)?;
-                tap(&mut d, Action::Service(crate::session::ServiceCommand::TestPage))?;
-                d.feed(Event::ServiceReport("test page printed".into()))?;
+                tap(&mut core, Action::Next);
+                tap(&mut core, Action::Service(crate::session::ServiceCommand::TestPage));
             }
         }
         "problem" => {
-            d.feed(Event::ReadFailed(crate::session::ReadFailure::NotAPolicy))?;
+            core.step(Event::ReadFailed(crate::session::ReadFailure::NotAPolicy));
         }
         _ => {
-            d.feed(card)?;
-            keep(&mut d)?;
+            core.step(Event::CardRead(anna.policy(PolicySource::Barcode02)));
+            core.pump();
+            set_look(&mut core);
+            let book = |core: &mut Core| {
+                tap(core, Action::Book);
+                tap(core, Action::Choose(0));
+                tap(core, Action::Choose(0));
+                tap(core, Action::ChooseSlot(2));
+            };
             match name {
                 "menu" | "menu-offline" => {}
-                "idle-warning" => d.wait(46_000)?,
-                "walk-in-confirm" => tap(&mut d, Action::WalkIn)?,
-                "ticket" | "ticket-offline" => {
-                    tap(&mut d, Action::WalkIn)?;
-                    tap(&mut d, Action::Confirm)?;
-                    if offline {
-                        // Offline, the runtime issues the kiosk's own number; here by hand.
-                        return Ok(d);
-                    }
+                "idle-warning" => {
+                    time.advance(Duration::from_secs(46));
+                    core.step(Event::Tick);
                 }
-                "specialities" => tap(&mut d, Action::Book)?,
-                "doctors" | "schedule" | "confirm-booking" | "booked" => {
-                    tap(&mut d, Action::Book)?;
-                    tap(&mut d, Action::Choose(0))?;
-                    if name != "doctors" {
-                        tap(&mut d, Action::Choose(0))?;
-                    }
-                    if name == "confirm-booking" || name == "booked" {
-                        tap(&mut d, Action::ChooseSlot(2))?;
-                    }
-                    if name == "booked" {
-                        tap(&mut d, Action::Confirm)?;
-                    }
+                "walk-in-confirm" => tap(&mut core, Action::WalkIn),
+                "ticket" | "ticket-offline" => {
+                    tap(&mut core, Action::WalkIn);
+                    tap(&mut core, Action::Confirm);
+                }
+                "specialities" => tap(&mut core, Action::Book),
+                "doctors" => {
+                    tap(&mut core, Action::Book);
+                    tap(&mut core, Action::Choose(0));
+                }
+                "schedule" => {
+                    tap(&mut core, Action::Book);
+                    tap(&mut core, Action::Choose(0));
+                    tap(&mut core, Action::Choose(0));
+                }
+                "confirm-booking" => book(&mut core),
+                "booked" => {
+                    book(&mut core);
+                    tap(&mut core, Action::Confirm);
                 }
                 "appointments" | "appointment" | "confirm-cancel" => {
-                    tap(&mut d, Action::Book)?;
-                    tap(&mut d, Action::Choose(0))?;
-                    tap(&mut d, Action::Choose(0))?;
-                    tap(&mut d, Action::ChooseSlot(2))?;
-                    tap(&mut d, Action::Confirm)?;
-                    tap(&mut d, Action::Back)?;
-                    tap(&mut d, Action::MyAppointments)?;
+                    book(&mut core);
+                    tap(&mut core, Action::Confirm);
+                    tap(&mut core, Action::Back);
+                    tap(&mut core, Action::MyAppointments);
                     if name != "appointments" {
-                        tap(&mut d, Action::Choose(0))?;
+                        tap(&mut core, Action::Choose(0));
                     }
                     if name == "confirm-cancel" {
-                        tap(&mut d, Action::CancelAppointment)?;
+                        tap(&mut core, Action::CancelAppointment);
                     }
                 }
-                "referrals" => tap(&mut d, Action::Referrals)?,
+                "referrals" => tap(&mut core, Action::Referrals),
                 other => return Err(ShotError::Unknown(other.to_owned())),
             }
         }
     }
-    Ok(d)
+    Ok(core)
 }
 
 /// Renders screens to PNG files. The platform can be set once per process, so one call renders
 /// every requested shot: `(screen, lang, large, path)`.
-pub fn render(
-    shots: &[(String, Lang, bool, std::path::PathBuf)],
-    width: u32,
-    height: u32,
-) -> Result<(), ShotError> {
+pub fn render(shots: &[(String, Lang, bool, PathBuf)], width: u32, height: u32) -> Result<(), ShotError> {
     let screen = Offscreen::install(width, height)?;
     let ui = ui::KioskWindow::new().map_err(|e| ShotError::Render(e.to_string()))?;
     ui.show().map_err(|e| ShotError::Render(e.to_string()))?;
@@ -213,28 +308,8 @@ pub fn render(
         if !SCREENS.contains(&name.as_str()) {
             return Err(ShotError::Unknown(name.clone()));
         }
-        let d = reach(name, *lang, *large)?;
-        let mut view = crate::view::view(&d.session, d.now().ms);
-        if name == "ticket-offline" {
-            // What the runtime shows for a ticket issued from the kiosk's own series.
-            let t = domain::QueueTicket {
-                ticket_id: "k2-demo-1".into(),
-                number: domain::TicketNumber::offline(domain::KioskId(2), 5),
-                issued_at: domain::DateTime::new(today(), 10, 5, 180).expect("valid time"),
-                position: 0,
-                estimated_wait_minutes: None,
-                offline: true,
-            };
-            let mut s = d.session.clone();
-            s.offline = true;
-            s.screen = crate::session::Screen::TicketIssued {
-                ticket: t,
-                already_had: false,
-                print: crate::session::PrintState::Printed,
-            };
-            view = crate::view::view(&s, d.now().ms);
-        }
-        crate::ui_bind::apply(&ui, &view, "Городская поликлиника № 1", "10:05");
+        let core = reach(name, *lang, *large)?;
+        crate::runtime::render(&ui, &core, "Городская поликлиника № 1");
         if name == "service" {
             crate::ui_bind::set_service_status(&ui, &sample_status());
         }
@@ -244,7 +319,7 @@ pub fn render(
 }
 
 /// Every screen in ru and en, and ru in large text, into `dir`.
-pub fn render_all(dir: &Path) -> Result<Vec<std::path::PathBuf>, ShotError> {
+pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>, ShotError> {
     std::fs::create_dir_all(dir)?;
     let mut shots = Vec::new();
     for s in SCREENS {
@@ -261,10 +336,10 @@ pub const BOARD_SCREENS: [&str; 5] = ["board", "board-empty", "board-stale", "bo
 
 /// The board for screen `name`, reached through the real board model: a snapshot and calls as
 /// the feed would send them (sample numbers and rooms; the board never has personal data).
-fn board_sample(name: &str) -> Result<(crate::display::BoardView, crate::config::DisplayConfig), ShotError> {
-    use crate::central::feed::FeedUpdate;
-    use crate::display::{BoardState, board_view};
-    use domain::wire::{Call, FeedEvent};
+fn board_sample(name: &str) -> Result<(crate::board::BoardView, crate::config::DisplayConfig), ShotError> {
+    use crate::board::{BoardState, board_view};
+    use crate::central_link::queue_feed::FeedUpdate;
+    use protocol::{Call, FeedEvent};
     if !BOARD_SCREENS.contains(&name) {
         return Err(ShotError::Unknown(name.to_owned()));
     }
@@ -318,7 +393,7 @@ pub fn render_board(shots: &[(String, Lang, std::path::PathBuf)]) -> Result<(), 
         screen.resize(cfg.width, cfg.height);
         ui::set_language(if *lang == Lang::En { "en" } else { "ru" });
         let clock = if view.night { "21:10" } else { "09:41" };
-        crate::display::apply(&board, &view, "Городская поликлиника № 1", clock);
+        crate::board::apply(&board, &view, "Городская поликлиника № 1", clock);
         screen.save_png(path)?;
     }
     Ok(())
@@ -339,11 +414,11 @@ pub fn render_board_all(dir: &Path) -> Result<Vec<std::path::PathBuf>, ShotError
 /// The service screen's status block as a healthy kiosk shows it after a few patients.
 fn sample_status() -> Vec<String> {
     use std::sync::atomic::Ordering::Relaxed;
-    let h = crate::health::Health::new(Box::new(|| 0));
+    let h = crate::health::Health::new(Box::new(crate::health::Offline::default));
     h.set(&h.printer, "Ready");
     h.set(&h.scanner, "connected");
     for ms in [18, 25, 31] {
-        h.observe_central(std::time::Duration::from_millis(ms), true);
+        h.observe_central(std::time::Duration::from_millis(ms), "ok");
     }
     h.sessions.fetch_add(14, Relaxed);
     h.tickets.fetch_add(9, Relaxed);

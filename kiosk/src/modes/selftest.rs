@@ -9,13 +9,12 @@ use serde::Serialize;
 
 use drivers::card::framing::Scan;
 use drivers::card::scanner::{Scanner, ScannerEvent};
-use drivers::link::SerialOpener;
 use drivers::printer::driver::{DriverConfig, PrinterDriver};
 use drivers::printer::layout::{self, TestPage, TicketDoc};
 use drivers::printer::status::PrinterStatus;
 
-use crate::central::client::{CallError, Client, Endpoint};
-use crate::config::{Config, LinkConfig};
+use crate::central_link::client::{CallError, Client};
+use crate::config::Config;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -51,8 +50,8 @@ pub struct Options {
 }
 
 fn printer_checks(cfg: &Config, opts: &Options, out: &mut Vec<Check>) {
-    let Some(opener) = crate::printing::opener(&cfg.printer.link) else {
-        out.push(unsupported("printer", "printer.link = \"sim\": the built-in simulator (demo only)"));
+    let Some(opener) = crate::devices::link_opener(&cfg.printer.link) else {
+        out.push(unsupported("printer", "printer.url = \"sim\": the built-in simulator (demo only)"));
         return;
     };
     let what = opener.describe();
@@ -108,16 +107,9 @@ fn printer_checks(cfg: &Config, opts: &Options, out: &mut Vec<Check>) {
 }
 
 fn scanner_checks(cfg: &Config, opts: &Options, out: &mut Vec<Check>) {
-    let opener: Box<dyn drivers::link::Opener> = match &cfg.scanner.link {
-        LinkConfig::Serial { path, baud } => Box::new(SerialOpener { path: path.clone(), baud: *baud }),
-        LinkConfig::Sim => {
-            out.push(unsupported("scanner", "scanner.link = \"sim\" (demo only)"));
-            return;
-        }
-        other => match crate::printing::opener(other) {
-            Some(o) => o,
-            None => return,
-        },
+    let Some(opener) = crate::devices::link_opener(&cfg.scanner.link) else {
+        out.push(unsupported("scanner", "scanner.url = \"sim\" (demo only)"));
+        return;
     };
     match opener.open() {
         Ok(_) => out.push(pass("scanner.link", opener.describe())),
@@ -172,19 +164,17 @@ fn scanner_checks(cfg: &Config, opts: &Options, out: &mut Vec<Check>) {
 }
 
 fn chip_check(cfg: &Config, out: &mut Vec<Check>) {
-    match cfg.chip_reader {
-        None => out.push(unsupported("chip_reader", "no chip_reader.usb configured")),
-        Some(id) => match drivers::card::ccid::usb::UsbCcid::open(id.vid, id.pid) {
-            Ok(r) => out.push(pass(
-                "chip_reader",
-                format!("CCID reader {:04x}:{:04x}, {:?} level", id.vid, id.pid, r.level),
-            )),
-            Err(e) => out.push(fail(
-                "chip_reader",
-                e.to_string(),
-                "check the USB cable and the udev rule for CCID readers",
-            )),
-        },
+    let Some(opener) = crate::devices::card_reader_opener(cfg) else {
+        out.push(unsupported("chip_reader", "no chip_reader.usb configured"));
+        return;
+    };
+    match opener.open() {
+        Ok((_, level)) => out.push(pass("chip_reader", format!("{}, {level:?} level", opener.describe()))),
+        Err(e) => out.push(fail(
+            "chip_reader",
+            e.to_string(),
+            "check the USB cable and the udev rule for CCID readers",
+        )),
     }
 }
 
@@ -192,13 +182,13 @@ async fn central_checks(cfg: &Config, out: &mut Vec<Check>) {
     let client = match Client::new(&cfg.central) {
         Ok(c) => c,
         Err(e) => {
-            out.push(fail("central", e, "check central.ca_file"));
+            out.push(fail("central", e.to_string(), "check central.ca_file"));
             return;
         }
     };
     let t = Instant::now();
-    let r: Result<domain::wire::QueueState, CallError> =
-        client.call(Endpoint::Queue, "getQueueState", &serde_json::json!({"lpuId": cfg.kiosk.lpu.0})).await;
+    let r =
+        client.call::<protocol::call::GetQueueState>(&protocol::LpuParams { lpu_id: cfg.kiosk.lpu.0 }).await;
     let ms = t.elapsed().as_millis();
     match r {
         Ok(s) => {
@@ -206,12 +196,13 @@ async fn central_checks(cfg: &Config, out: &mut Vec<Check>) {
             out.push(pass("central.auth", "kiosk token accepted"));
             out.push(pass("central.queue", format!("{} waiting", s.waiting)));
         }
-        Err(CallError::Unreachable(e)) if e.contains("401") => {
+        Err(e @ CallError::Refused(_)) => {
             out.push(pass("central.reach", cfg.central.url.clone()));
             out.push(fail(
                 "central.auth",
-                e,
-                "the kiosk token is not configured on central: check central.token",
+                e.to_string(),
+                "the kiosk token is not configured on central (or not for this kiosk id): check central.token; \
+                 no offline tickets are issued while central refuses the kiosk",
             ));
         }
         Err(e) => out.push(fail(
@@ -244,12 +235,16 @@ async fn central_checks(cfg: &Config, out: &mut Vec<Check>) {
         }
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let target = crate::central::feed::FeedTarget::new(&cfg.central.url, &cfg.central.token, cfg.kiosk.lpu.0)
-        .with_ca(cfg.central.ca_file.clone());
-    let task = tokio::spawn(crate::central::feed::run(target, tx, 0));
+    let target = crate::central_link::queue_feed::FeedTarget::new(
+        &cfg.central.url,
+        &cfg.central.token,
+        cfg.kiosk.lpu.0,
+    )
+    .with_ca(cfg.central.ca_file.clone());
+    let task = tokio::spawn(crate::central_link::queue_feed::run(target, tx, 0));
     let got = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(u) = rx.recv().await {
-            if let crate::central::feed::FeedUpdate::Frame(_) = u {
+            if let crate::central_link::queue_feed::FeedUpdate::Frame(_) = u {
                 return true;
             }
         }
@@ -347,6 +342,59 @@ pub async fn run(cfg: &Config, opts: &Options) -> Vec<Check> {
         out.splice(0..0, v);
     }
     out
+}
+
+/// `kiosk selftest`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SelftestArgs {
+    #[arg(long, default_value = "/etc/infomat/kiosk.toml")]
+    pub config: std::path::PathBuf,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long)]
+    pub print_test_page: bool,
+    /// Wait this many seconds for a live scan.
+    #[arg(long)]
+    pub wait_scan: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SelftestError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0} check(s) failed")]
+    Failed(usize),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl super::Failure for SelftestError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            SelftestError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// `kiosk selftest`: every check, printed; an error when one failed.
+pub fn main(args: &SelftestArgs, out: &mut dyn Write) -> Result<(), SelftestError> {
+    let cfg = crate::config::load(&args.config)?;
+    common::logging::init(log::LevelFilter::Warn);
+    let opts =
+        Options { print_test_page: args.print_test_page, wait_scan: args.wait_scan.map(Duration::from_secs) };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let checks = rt.block_on(run(&cfg, &opts));
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&checks).expect("checks serialise"))?;
+    } else {
+        print(&checks, out)?;
+    }
+    match checks.iter().filter(|c| c.outcome == Outcome::Fail).count() {
+        0 => Ok(()),
+        n => Err(SelftestError::Failed(n)),
+    }
 }
 
 /// The human table.

@@ -4,7 +4,23 @@ use domain::{Appointment, DeviceErrorKind, Doctor, Patient, Policy, QueueTicket,
 use domain::{ScheduleDay, Speciality};
 
 use super::effect::RequestId;
-use super::state::Lang;
+
+/// The language a screen speaks (Russian first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Lang {
+    #[default]
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+}
 
 /// A button on some screen. Index-carrying actions refer to the list the screen shows; an index
 /// out of range, or an action the current screen does not have, is ignored.
@@ -83,6 +99,9 @@ pub enum CentralError {
     /// The patient already holds a waiting ticket: here it is again.
     AlreadyInQueue(QueueTicket),
     RateLimited,
+    /// Central does not accept this kiosk's token, or not for this call: a configuration fault
+    /// (never a reason to issue tickets offline).
+    NotAuthorized,
     Other {
         code: String,
     },
@@ -122,6 +141,10 @@ pub enum Event {
         kind: DeviceErrorKind,
     },
     Printer(PrinterHealth),
+    /// The chip-card reader came or went (unplugged, replugged).
+    CardReader {
+        present: bool,
+    },
     /// A line of output from a service command, shown on the service screen.
     ServiceReport(String),
 }

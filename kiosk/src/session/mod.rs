@@ -2,8 +2,8 @@
 //!
 //! `update(session, event, now) -> (session, effects)` is the whole behaviour of the kiosk's
 //! patient side. It reads no clock (time arrives as [`Now`]), performs no IO and knows nothing
-//! of tokio, Slint, drivers or HTTP: the runtime in `modes::kiosk` executes the [`Effect`]s and
-//! feeds their outcomes back as [`Event`]s. That is what lets every flow be tested, and
+//! of tokio, Slint, drivers or HTTP: the runtime (`crate::runtime`, through `crate::effects`)
+//! executes the [`Effect`]s and feeds their outcomes back as [`Event`]s. That is what lets every flow be tested, and
 //! property-tested, without a window or a network.
 //!
 //! - [`state`]: [`Session`], the [`Screen`] the patient is on and what each screen holds.
@@ -19,7 +19,7 @@ pub mod state;
 pub mod update;
 
 pub use effect::{CentralCall, Credentials, DoctorQuery, Effect, PrintDoc, RequestId, ServiceCommand};
-pub use event::{Action, CentralError, Event, PrinterHealth, ReadFailure, Reply};
+pub use event::{Action, CentralError, Event, Lang, PrinterHealth, ReadFailure, Reply};
 pub use problem::Problem;
-pub use state::{Lang, Loadable, Now, PendingKind, PrintState, Screen, Session, SessionConfig};
+pub use state::{Loadable, Now, PendingKind, PrintState, Screen, Session, SessionConfig};
 pub use update::update;

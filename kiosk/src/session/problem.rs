@@ -1,7 +1,6 @@
 //! What the patient reads when something goes wrong: one plain sentence and what to do next.
 
-use super::event::{CentralError, ReadFailure};
-use super::state::Lang;
+use super::event::{CentralError, Lang, ReadFailure};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
@@ -25,6 +24,9 @@ pub enum Problem {
     /// Booking needs central; the kiosk is working offline.
     BookingOffline,
     TooManyAttempts,
+    /// Central refuses the kiosk itself (its token): staff must fix it; the patient goes to
+    /// the desk.
+    KioskNotAuthorized,
     ServiceLocked,
     /// A code the kiosk does not know; logged with the code, shown generically.
     Unexpected {
@@ -61,6 +63,7 @@ impl Problem {
             CentralError::QueueClosed => Problem::QueueClosed,
             CentralError::AlreadyInQueue(_) => Problem::Unexpected { code: "ALREADY_IN_QUEUE".into() },
             CentralError::RateLimited => Problem::TooManyAttempts,
+            CentralError::NotAuthorized => Problem::KioskNotAuthorized,
             CentralError::Other { code } => Problem::Unexpected { code: code.clone() },
         }
     }
@@ -141,6 +144,10 @@ impl Problem {
                 "Слишком много попыток. Подождите минуту и попробуйте снова.",
                 "Too many attempts. Wait a minute and try again.",
             ),
+            Problem::KioskNotAuthorized => (
+                "Киоск временно не подключён к системе поликлиники. Обратитесь в регистратуру или позвоните:",
+                "This kiosk is not connected to the clinic's system right now. Please go to the registry desk or call:",
+            ),
             Problem::ServiceLocked => {
                 ("Сервисный режим заблокирован на 5 минут.", "Service mode is locked for 5 minutes.")
             }
@@ -153,7 +160,10 @@ impl Problem {
             Lang::Ru => ru,
             Lang::En => en,
         };
-        let wants_phone = matches!(self, Problem::CentralUnreachable | Problem::BookingOffline);
+        let wants_phone = matches!(
+            self,
+            Problem::CentralUnreachable | Problem::BookingOffline | Problem::KioskNotAuthorized
+        );
         if wants_phone && !phone.is_empty() { format!("{text} {phone}") } else { text.to_owned() }
     }
 }

@@ -4,7 +4,7 @@ use domain::{Appointment, Date, Doctor, Patient, Policy, QueueTicket, Referral, 
 use domain::{DeviceErrorKind, Slot, Speciality};
 
 use super::effect::{DoctorQuery, RequestId};
-use super::event::PrinterHealth;
+use super::event::{Lang, PrinterHealth};
 use super::problem::Problem;
 
 /// The moment an event is handled: a monotonic millisecond count (for timeouts) and the local
@@ -16,24 +16,8 @@ pub struct Now {
     pub today: Date,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub enum Lang {
-    #[default]
-    Ru,
-    En,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ru => "ru",
-            Lang::En => "en",
-        }
-    }
-}
-
 /// Everything the session needs from the configuration file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SessionConfig {
     /// Idle time before the "are you still here?" warning.
     pub idle_warning_ms: u64,
@@ -46,6 +30,22 @@ pub struct SessionConfig {
     pub default_lang: Lang,
     /// Shown when booking is impossible (central down): "call the registry".
     pub registry_phone: String,
+}
+
+impl std::fmt::Debug for SessionConfig {
+    /// The PIN's hash stays out of `check-config` and logs: a SHA-256 of four digits is
+    /// reversed in microseconds.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("idle_warning_ms", &self.idle_warning_ms)
+            .field("idle_countdown_ms", &self.idle_countdown_ms)
+            .field("service_pin", &if self.service_pin_sha256.is_some() { "<set>" } else { "<none>" })
+            .field("pin_attempts", &self.pin_attempts)
+            .field("pin_lockout_ms", &self.pin_lockout_ms)
+            .field("default_lang", &self.default_lang)
+            .field("registry_phone", &self.registry_phone)
+            .finish()
+    }
 }
 
 impl Default for SessionConfig {
@@ -232,6 +232,8 @@ pub struct Session {
     /// When the idle warning appeared; `None` when it is not shown.
     pub idle_warning_since_ms: Option<u64>,
     pub printer: PrinterHealth,
+    /// A chip-card reader is connected: the attract screen invites a card only then.
+    pub card_reader: bool,
     pub pin: PinGuard,
     pub next_req: u64,
     pub cfg: SessionConfig,
@@ -248,6 +250,7 @@ impl Session {
             last_input_ms: now.ms,
             idle_warning_since_ms: None,
             printer: PrinterHealth::Unknown,
+            card_reader: false,
             pin: PinGuard::default(),
             next_req: 1,
             cfg,

@@ -51,6 +51,7 @@ pub fn update(mut s: Session, event: Event, now: Now) -> (Session, Vec<Effect>) 
         Event::Printed { req } => on_printed(&mut s, req, PrintState::Printed),
         Event::PrintFailed { req, kind } => on_printed(&mut s, req, PrintState::Failed(kind)),
         Event::Printer(health) => s.printer = health,
+        Event::CardReader { present } => s.card_reader = present,
         Event::ServiceReport(line) => {
             if let Screen::Service { log } = &mut s.screen {
                 push_log(log, line);

@@ -1,0 +1,192 @@
+//! The waiting-zone board against the real central on loopback: patients take tickets at a
+//! kiosk (the production runtime on its peers, headless), a doctor calls the next one (`callNext`, what `central call-next`
+//! sends), and the board model — fed by the real feed client over WebSocket — shows the call
+//! and announces it once. Central restarts: the board resumes and shows calls made meanwhile,
+//! inventing none. The feed is cut: "нет связи" after 30 s of mocked time, the calls stay.
+//! Then the Slint board itself, read back by accessible label.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use domain::{Date, DateTime};
+use infomat_dev::rig::{RigOptions, TOKEN};
+use infomat_dev::script::Visit;
+use kiosk::board::{BoardState, board_view};
+use kiosk::central_link::queue_feed::{FeedTarget, FeedUpdate};
+use kiosk::config::DisplayConfig;
+use kiosk::session::Action;
+use protocol::Method;
+
+fn monday_10am() -> DateTime {
+    DateTime::new(Date::from_ymd(2026, 11, 23).unwrap(), 10, 0, 180).unwrap()
+}
+
+/// A kiosk that issues tickets and a board that watches the queue, on one central.
+struct Clinic {
+    kiosk: Visit<std::io::Sink>,
+    feed: tokio::sync::mpsc::Receiver<FeedUpdate>,
+    board: BoardState,
+    /// Mocked board clock: advanced by hand.
+    now_ms: u64,
+    announced: Vec<String>,
+    dir: std::path::PathBuf,
+}
+
+impl Clinic {
+    fn start(name: &str) -> Clinic {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("display-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (opts, time) = RigOptions::fixed(&dir, monday_10am());
+        let kiosk = Visit::start(&opts, time, std::io::sink(), None).unwrap();
+        let (tx, feed) = tokio::sync::mpsc::channel(256);
+        let target = FeedTarget::new(kiosk.peers.central_url(), TOKEN, 1);
+        kiosk.peers.rt.spawn(kiosk::central_link::queue_feed::run(target, tx, 0));
+        Clinic { kiosk, feed, board: BoardState::default(), now_ms: 0, announced: Vec::new(), dir }
+    }
+
+    /// Demo patient `i` takes a walk-in ticket at the kiosk.
+    fn take_ticket(&mut self, i: usize) -> String {
+        self.kiosk.scan(i).unwrap();
+        self.kiosk.tap(Action::WalkIn).unwrap();
+        self.kiosk.tap(Action::Confirm).unwrap();
+        let number = match &self.kiosk.session().screen {
+            kiosk::session::Screen::TicketIssued { ticket, .. } => ticket.number.to_string(),
+            other => panic!("no ticket: {other:?}"),
+        };
+        self.kiosk.tap(Action::Done).unwrap();
+        number
+    }
+
+    /// A doctor in `room` calls the next patient; returns the number called.
+    fn call_next(&self, room: &str) -> String {
+        let r = self
+            .kiosk
+            .peers
+            .central_call(Method::CallNext, json!({"lpuId": 1, "room": room}))
+            .expect("callNext");
+        r["ticketNumber"].as_str().unwrap_or_else(|| panic!("nobody called: {r}")).to_owned()
+    }
+
+    /// Feeds the board until `until` holds (10 s of real time at most). Each update advances
+    /// the mocked clock by 10 ms.
+    fn pump(&mut self, what: &str, until: impl Fn(&BoardState) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !until(&self.board) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let u = self
+                .kiosk
+                .peers
+                .rt
+                .block_on(async { tokio::time::timeout(left, self.feed.recv()).await })
+                .unwrap_or_else(|_| panic!("the board never got to: {what}; board: {:?}", self.board))
+                .expect("feed task alive");
+            self.now_ms += 10;
+            if let Some(call) = self.board.update(u, self.now_ms) {
+                self.announced.push(call.ticket_number);
+            }
+        }
+    }
+
+    fn shown(&self) -> Vec<String> {
+        self.board.board.calls.iter().map(|c| c.ticket_number.clone()).collect()
+    }
+}
+
+impl Drop for Clinic {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn a_call_reaches_the_board_is_announced_once_and_survives_a_central_restart() {
+    let mut c = Clinic::start("restart");
+    let tickets: Vec<String> = (0..4).map(|i| c.take_ticket(i)).collect();
+    assert_eq!(tickets, ["Д-001", "Д-002", "Д-003", "Д-004"]);
+    c.pump("the snapshot with 4 waiting", |b| b.board.connected && b.board.waiting == 4);
+    assert!(c.shown().is_empty(), "nothing called yet, nothing shown");
+
+    let t = Instant::now();
+    assert_eq!(c.call_next("214"), "Д-001");
+    c.pump("the first call", |b| !b.board.calls.is_empty());
+    // For the record only: the benchmark measures this figure (docs/PERFORMANCE.md).
+    eprintln!("callNext -> board model: {:?}", t.elapsed());
+    let v = board_view(&c.board, c.now_ms, 600, &DisplayConfig::default());
+    assert_eq!(v.latest, Some(("Д-001".to_owned(), "214".to_owned())));
+    assert!(v.highlight, "a new call blinks");
+    c.pump("3 waiting", |b| b.board.waiting == 3);
+
+    // Central goes away and comes back on the same port and database; a doctor calls the
+    // next patient at once, before the board has reconnected.
+    c.kiosk.peers.stop_central();
+    c.pump("the feed noticing", |b| !b.board.connected);
+    c.kiosk.peers.start_central_again().unwrap();
+    assert_eq!(c.call_next("215"), "Д-002");
+    c.pump("the call made while away", |b| b.board.connected && b.board.calls.len() == 2);
+    assert_eq!(c.shown(), ["Д-002", "Д-001"]);
+    assert_eq!(c.call_next("105"), "Д-003");
+    c.pump("a live call after the restart", |b| b.board.calls.len() == 3 && b.board.waiting == 1);
+    assert_eq!(c.shown(), ["Д-003", "Д-002", "Д-001"], "exactly what was called, newest first");
+    // Each call chimed at most once; the live ones always.
+    let mut once = c.announced.clone();
+    once.dedup();
+    assert_eq!(once, c.announced, "no call announced twice: {:?}", c.announced);
+    assert!(c.announced.contains(&"Д-001".to_owned()) && c.announced.contains(&"Д-003".to_owned()));
+    assert!(c.announced.iter().all(|n| tickets.contains(n)), "nothing invented: {:?}", c.announced);
+}
+
+#[test]
+fn a_cut_feed_marks_the_board_stale_after_30_s_and_keeps_the_calls() {
+    let mut c = Clinic::start("stale");
+    c.take_ticket(0);
+    c.pump("connected", |b| b.board.connected && b.board.waiting == 1);
+    c.call_next("214");
+    c.pump("the call", |b| b.board.calls.len() == 1);
+    c.kiosk.peers.stop_central();
+    c.pump("the cut", |b| !b.board.connected);
+    let cut_at = c.now_ms;
+    let cfg = DisplayConfig::default();
+    assert!(!board_view(&c.board, cut_at + 29_999, 600, &cfg).stale, "a short outage is not shown");
+    let v = board_view(&c.board, cut_at + 30_000, 600, &cfg);
+    assert!(v.stale, "нет связи after 30 s");
+    assert_eq!(v.latest, Some(("Д-001".to_owned(), "214".to_owned())), "the last board stays");
+    assert!(!v.highlight);
+    // Reconnection attempts fail meanwhile: still stale, still no invented call.
+    c.now_ms = cut_at + 45_000;
+    c.board.update(FeedUpdate::Disconnected("connection refused".into()), c.now_ms);
+    assert!(board_view(&c.board, cut_at + 45_000, 600, &cfg).stale);
+    assert_eq!(c.shown(), ["Д-001"]);
+}
+
+#[test]
+fn the_board_reads_back_by_label() {
+    i_slint_backend_testing::init_no_event_loop();
+    use i_slint_backend_testing::ElementHandle;
+    let at = monday_10am();
+    let mut st = BoardState::default();
+    st.update(FeedUpdate::Connected, 0);
+    st.update(FeedUpdate::Frame(protocol::FeedEvent::Snapshot { seq: 3, waiting: 7, called: vec![] }), 0);
+    for (seq, n, room) in [(4, "Д-001", "214"), (5, "Д-002", "215")] {
+        let ev =
+            protocol::FeedEvent::Called { seq, ticket_number: n.into(), room: room.into(), called_at: at };
+        st.update(FeedUpdate::Frame(ev), 100);
+    }
+    st.average_wait_minutes = Some(12);
+    let w = ui::BoardWindow::new().unwrap();
+    let cfg = DisplayConfig::default();
+    kiosk::board::apply(&w, &board_view(&st, 200, 600, &cfg), "ГП № 1", "10:00");
+    let has = |label: &str| ElementHandle::find_by_accessible_label(&w, label).next().is_some();
+    assert!(has("Вызван талон Д-002, кабинет 215"));
+    assert!(has("Талон Д-001 — кабинет 214"));
+    assert!(has("В очереди: 7"));
+    assert!(has("Среднее ожидание: ~12 мин"));
+    assert!(has("ГП № 1"));
+    assert!(!has("нет связи"));
+    // The feed drops; 30 s later the mark appears and the calls are still there.
+    st.update(FeedUpdate::Disconnected("gone".into()), 1_000);
+    kiosk::board::apply(&w, &board_view(&st, 31_000, 600, &cfg), "ГП № 1", "10:01");
+    assert!(has("нет связи"));
+    assert!(has("Вызван талон Д-002, кабинет 215"));
+}

@@ -1,0 +1,325 @@
+//! Every patient flow through the production runtime (`kiosk::runtime::Runtime::start`, the
+//! loop `kiosk run` runs), its buttons found and pressed by accessible label, against the
+//! kiosk's real peers on loopback ([`infomat_dev::rig::Peers`]): central in-process on SQLite
+//! with the demo seed, the virtual printer parsing ESC/POS over TCP, the virtual scanner on a
+//! pseudo-terminal, the virtual CCID reader. The clinic's clock stands at Monday 2026-11-23
+//! 10:00 Moscow time and moves only when a test waits.
+//!
+//! After each flow the test checks both sides: what the patient saw, and what central and the
+//! printer now hold (no ticket or booking lost or doubled).
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Kiosk, ONE_AT_A_TIME};
+
+#[test]
+fn walk_in_by_scanned_policy_prints_the_ticket_and_forgets_the_patient() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("walkin");
+    assert!(k.shows("Приложите полис ОМС"));
+    k.scan(0);
+    assert_eq!(k.screen(), "menu");
+    let anna = domain::demo::patient(0);
+    let first = kiosk::view::title_case(anna.name.first.expose());
+    assert!(k.shows(&format!("Здравствуйте, {first}")), "{:?}", k.labels());
+    // Greeting by first name and patronymic, never the surname.
+    assert!(!k.labels().join(" ").to_lowercase().contains(&anna.name.last.expose().to_lowercase()));
+
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    assert_eq!(k.screen(), "ticket");
+    assert!(k.labels().iter().any(|l| l == "Д-001"), "the number is on screen: {:?}", k.labels());
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 1, "exactly one ticket printed");
+    assert!(receipts[0].iter().any(|l| l.contains("Д-001")), "{:?}", receipts[0]);
+    assert_eq!(k.waiting_in_queue(), 1, "central holds the ticket once");
+
+    k.press("Готово");
+    assert_eq!(k.screen(), "attract");
+    k.assert_forgotten(0);
+}
+
+#[test]
+fn manual_entry_refuses_a_wrong_check_digit_then_identifies() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("manual");
+    let p = domain::demo::patient(6);
+    k.press("Ввести номер полиса вручную");
+    let enp = p.enp.expose();
+    let mut wrong = enp.clone().into_bytes();
+    wrong[15] = b'0' + (wrong[15] - b'0' + 1) % 10;
+    k.type_digits(std::str::from_utf8(&wrong).unwrap());
+    assert_eq!(k.enabled("Далее"), Some(false), "a number failing the check digit cannot go on");
+    assert!(k.shows("ошибка"), "{:?}", k.labels());
+    k.press("Стереть");
+    k.type_digits(&enp[15..]);
+    assert_eq!(k.enabled("Далее"), Some(true));
+    k.press("Далее");
+    let b = p.birth_date;
+    k.type_digits(&format!("{:02}{:02}{:04}", b.day(), b.month(), b.year()));
+    k.press("Далее");
+    assert_eq!(k.screen(), "menu", "{:?}", k.labels());
+    k.press("Завершить");
+    assert_eq!(k.screen(), "attract");
+    k.assert_forgotten(6);
+}
+
+#[test]
+fn book_reprint_reschedule_and_cancel_in_english() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("booking");
+    k.scan(1);
+    k.press("English");
+    assert_eq!(k.appointments_of(1).len(), 0);
+    k.press("Book a doctor");
+    // A referral-only speciality is refused with a plain sentence and a way back.
+    k.press("Кардиолог");
+    assert!(k.shows("referral"), "{:?}", k.labels());
+    k.press("OK");
+    k.press("Терапевт");
+    k.press("Иванова Мария Петровна");
+    assert_eq!(k.screen(), "schedule");
+    k.press("Tue 24.11");
+    k.press("10:00 room 214");
+    k.press("Book");
+    assert_eq!(k.screen(), "booked");
+    assert!(k.shows("10:00"), "{:?}", k.labels());
+    let booked = k.appointments_of(1);
+    assert_eq!(booked.len(), 1, "central holds one appointment: {booked:?}");
+    assert_eq!(k.receipts().len(), 1);
+
+    // Reprint: the same appointment on paper again, nothing new at central.
+    k.press("Print again");
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[0], receipts[1], "the reprint is the same ticket");
+    assert_eq!(k.appointments_of(1).len(), 1);
+
+    // Reschedule to 11:00 the same day: still one appointment, now at 11:00.
+    k.press("← Back");
+    k.press("My appointments: move, cancel, print");
+    let row = k.labels().into_iter().find(|l| l.contains("10:00 —")).expect("the appointment is listed");
+    k.press(&row);
+    k.press("Reschedule");
+    k.press("Иванова Мария Петровна");
+    assert_eq!(k.screen(), "schedule");
+    k.press("Tue 24.11");
+    k.press("11:00 room 214");
+    k.press("Book");
+    assert_eq!(k.screen(), "booked", "{:?}", k.labels());
+    assert!(k.shows("Appointment moved"), "{:?}", k.labels());
+    let moved = k.appointments_of(1);
+    assert_eq!(moved.len(), 1, "moved, not doubled: {moved:?}");
+    assert!(moved[0].to_string().contains("11:00"), "{moved:?}");
+
+    // Cancel with confirmation.
+    k.press("← Back");
+    k.press("My appointments: move, cancel, print");
+    let row =
+        k.labels().into_iter().find(|l| l.contains("11:00 —")).expect("the moved appointment is listed");
+    k.press(&row);
+    k.press("Cancel it");
+    assert_eq!(k.screen(), "confirm-cancel");
+    k.press("Yes, cancel");
+    assert_eq!(k.screen(), "cancelled");
+    assert_eq!(k.appointments_of(1).len(), 0, "central no longer holds it");
+    k.press("Done");
+    assert_eq!(k.screen(), "attract", "done ends the visit");
+    assert!(k.shows("Приложите полис ОМС"), "back in Russian for the next patient");
+    k.assert_forgotten(1);
+}
+
+#[test]
+fn booking_with_a_referral() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("referral");
+    // Demo patient 2 holds a referral to a cardiologist.
+    k.scan(2);
+    k.press("Мои направления");
+    assert_eq!(k.screen(), "referrals");
+    k.press("Кардиолог");
+    assert_eq!(k.screen(), "doctors", "{:?}", k.labels());
+    k.press("Соколов Дмитрий Андреевич");
+    k.press("вт 24.11");
+    let slot = k.labels().into_iter().find(|l| l.ends_with("кабинет 402")).expect("a free slot");
+    k.press(&slot);
+    k.press("Записаться");
+    assert_eq!(k.screen(), "booked", "{:?}", k.labels());
+    let booked = k.appointments_of(2);
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    assert!(booked[0].to_string().contains("Кардиолог"), "{booked:?}");
+    assert_eq!(k.receipts().len(), 1);
+    // The referral is used: it now says so.
+    k.press("← Назад");
+    k.press("Мои направления");
+    assert!(k.shows("уже есть запись"), "{:?}", k.labels());
+}
+
+#[test]
+fn central_down_gives_an_offline_ticket_that_reaches_central_later() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("offline");
+    k.peers.stop_central();
+    k.scan(3);
+    assert_eq!(k.screen(), "menu");
+    assert!(k.shows("Нет связи с регистратурой"), "{:?}", k.labels());
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    assert_eq!(k.screen(), "ticket");
+    let ticket = k.ticket();
+    assert!(ticket.offline);
+    let number = ticket.number.to_string();
+    assert!(k.labels().contains(&number), "the offline number is on screen: {:?}", k.labels());
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 1);
+    assert!(receipts[0].iter().any(|l| l.contains(&number)), "{:?}", receipts[0]);
+    k.press("Готово");
+    k.assert_forgotten(3);
+
+    // Central returns: the journaled ticket joins its queue once, even if sent twice.
+    k.peers.start_central_again().unwrap();
+    let r = k.sync();
+    assert_eq!((r.confirmed, r.still_pending), (1, 0), "{r:?}");
+    assert_eq!(k.sync().confirmed, 0, "nothing left to send");
+    assert_eq!(k.waiting_in_queue(), 1);
+}
+
+#[test]
+fn printer_out_of_paper_keeps_the_number_on_screen_and_reprints_later() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("paper");
+    k.peers.printer(|p| p.paper = drivers::sim::printer::PaperLevel::Out);
+    k.scan(4);
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    assert_eq!(k.screen(), "ticket");
+    assert!(k.labels().iter().any(|l| l == "Д-001"), "the number stays on screen: {:?}", k.labels());
+    assert!(k.shows("запомните") || k.shows("Запомните"), "{:?}", k.labels());
+    assert!(k.receipts().is_empty(), "nothing came out");
+    assert_eq!(k.waiting_in_queue(), 1, "the ticket itself is not lost");
+
+    k.peers.printer(|p| p.paper = drivers::sim::printer::PaperLevel::Ok);
+    k.press("Напечатать ещё раз");
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 1, "printed once the roll is back");
+    assert!(receipts[0].iter().any(|l| l.contains("Д-001")));
+    assert_eq!(k.waiting_in_queue(), 1, "a reprint is not a second ticket");
+}
+
+#[test]
+fn idle_timeout_wipes_every_text() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("idle");
+    k.scan(5);
+    k.press("Записаться к врачу");
+    k.press("Терапевт");
+    k.press("Иванова Мария Петровна");
+    assert_eq!(k.screen(), "schedule");
+    k.wait(Duration::from_secs(45));
+    assert!(k.shows("Вы ещё здесь?"), "the warning comes first: {:?}", k.labels());
+    k.wait(Duration::from_secs(15));
+    assert_eq!(k.screen(), "attract");
+    k.assert_forgotten(5);
+}
+
+#[test]
+fn the_service_screen_is_behind_a_pin_with_a_lockout_and_drives_the_printer() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("service");
+    // A patient's ticket first: the technician will reprint it.
+    k.scan(7);
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    k.press("Готово");
+    assert_eq!(k.receipts().len(), 1);
+    // The hidden gesture (a long press in a corner) has no label on purpose.
+    k.open_service();
+    assert_eq!(k.screen(), "service-pin");
+    for _ in 0..2 {
+        k.type_digits("0000");
+        k.press("Далее");
+        assert!(k.shows("Неверный PIN"), "{:?}", k.labels());
+    }
+    k.type_digits("0000");
+    k.press("Далее");
+    assert_eq!(k.screen(), "problem", "third wrong PIN: locked out");
+    k.press("Понятно");
+    k.open_service();
+    assert_ne!(k.screen(), "service-pin", "still locked: the PIN screen does not open");
+    assert!(k.shows("заблокирован"), "{:?}", k.labels());
+    k.press("Понятно");
+    // Five minutes later the right PIN opens it.
+    k.wait(Duration::from_secs(301));
+    assert_eq!(k.screen(), "attract");
+    k.open_service();
+    k.type_digits("1234");
+    k.press("Далее");
+    assert_eq!(k.screen(), "service", "{:?}", k.labels());
+    k.press("Тестовая печать");
+    assert!(k.shows("test page printed"), "{:?}", k.labels());
+    assert_eq!(k.receipts().len(), 2, "the code-page test page came out of the virtual printer");
+    k.press("Повторить последний талон");
+    assert!(k.shows("last ticket reprinted"), "{:?}", k.labels());
+    let receipts = k.receipts();
+    assert_eq!(receipts.len(), 3);
+    assert_eq!(receipts[2], receipts[0], "the patient's ticket, byte for byte");
+    assert_eq!(k.waiting_in_queue(), 1, "a reprint is not a new ticket");
+    k.press("Самопроверка");
+    assert!(k.shows("central OK"), "{:?}", k.labels());
+    k.press("Отправить офлайн-талоны");
+    assert!(k.shows("sync: 0 confirmed, 0 rejected, 0 pending"), "{:?}", k.labels());
+}
+
+#[test]
+fn a_chip_card_opens_the_menu_and_an_unplugged_reader_is_no_longer_offered() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("chip");
+    assert!(k.shows("вставьте карту"), "a connected reader is offered: {:?}", k.labels());
+    k.insert_card(6);
+    assert_eq!(k.screen(), "menu", "{:?}", k.labels());
+    let p = domain::demo::patient(6);
+    assert!(
+        k.shows(&format!("Здравствуйте, {}", kiosk::view::title_case(p.name.first.expose()))),
+        "{:?}",
+        k.labels()
+    );
+    // The card comes out: nothing read is lost, the visit goes on.
+    k.peers.remove_card();
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    assert_eq!(k.screen(), "ticket");
+    assert_eq!(k.waiting_in_queue(), 1);
+    k.press("Готово");
+    k.assert_forgotten(6);
+
+    // The reader's cable is pulled: the attract screen stops inviting a card.
+    k.peers.card_reader.unplug();
+    k.spin("the reader to be missed", || !k.session().card_reader);
+    assert!(!k.shows("вставьте карту"), "{:?}", k.labels());
+    assert!(k.shows("к окошку сканера внизу"), "{:?}", k.labels());
+    // Plugged back in: found again without a restart, and it reads.
+    k.peers.card_reader.replug();
+    k.spin("the reader to come back", || k.session().card_reader);
+    assert!(k.shows("вставьте карту"), "{:?}", k.labels());
+    k.insert_card(8);
+    assert_eq!(k.screen(), "menu");
+    k.press("Завершить");
+    k.assert_forgotten(8);
+}
+
+#[test]
+fn a_card_that_is_not_a_policy_gets_a_plain_answer() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("badcard");
+    // A bank card, say: it answers, but not as an OMS policy.
+    let before = k.rt.core().handled();
+    k.peers.card_reader.insert(drivers::sim::card::SimCard::new(vec![0x6F, 0x00], None));
+    k.spin("the card's report", || k.rt.core().handled() > before);
+    k.settle();
+    assert_eq!(k.screen(), "problem", "{:?}", k.labels());
+    assert!(k.session().patient.is_none());
+    k.press("Понятно");
+    assert_eq!(k.screen(), "attract");
+}

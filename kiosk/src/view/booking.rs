@@ -1,0 +1,119 @@
+//! Booking: speciality, doctor, day and time, confirmation, the booked appointment.
+
+use domain::{Appointment, Doctor, ScheduleDay, Slot, Speciality};
+
+use super::{
+    Body, Row, appointment_lines, list_body, non_empty, print_status, printer_note, reprint_label, t, weekday,
+};
+use crate::session::{Loadable, PrintState, Session};
+
+pub(super) fn specialities(s: &Session, list: &Loadable<Vec<Speciality>>) -> Body {
+    let l = s.lang;
+    list_body(
+        l,
+        t(l, "К какому врачу?", "Which doctor?"),
+        list,
+        |sp| Row {
+            title: sp.name.clone(),
+            subtitle: if sp.first_level {
+                t(l, "без направления", "no referral needed")
+            } else {
+                t(l, "только по направлению", "referral only")
+            },
+            note: String::new(),
+            enabled: true,
+        },
+        t(l, "Специальностей нет", "No specialities"),
+    )
+}
+
+pub(super) fn doctors(s: &Session, list: &Loadable<Vec<Doctor>>) -> Body {
+    let l = s.lang;
+    list_body(
+        l,
+        t(l, "Выберите врача", "Choose a doctor"),
+        list,
+        |d| Row {
+            title: d.name.clone(),
+            subtitle: d
+                .cabinet
+                .as_ref()
+                .map(|c| format!("{} {}, {}", t(l, "кабинет", "room"), c.number, c.address))
+                .unwrap_or_default(),
+            note: match d.nearest_free {
+                Some(date) => {
+                    format!("{} {}", t(l, "ближайшая запись:", "nearest free:"), date.to_ru_string())
+                }
+                None => t(l, "нет свободного времени", "no free time"),
+            },
+            enabled: d.nearest_free.is_some(),
+        },
+        t(
+            l,
+            "Свободных врачей нет. Обратитесь в регистратуру.",
+            "No doctor has free time. Please ask at the registry.",
+        ),
+    )
+}
+
+pub(super) fn schedule(s: &Session, doctor: &Doctor, days: &Loadable<Vec<ScheduleDay>>, day: &usize) -> Body {
+    let l = s.lang;
+    match days {
+        Loadable::Loading(_) => {
+            Body::Schedule { title: doctor.name.clone(), days: vec![], slots: vec![], empty: String::new() }
+        }
+        Loadable::Ready(days) => Body::Schedule {
+            title: doctor.name.clone(),
+            days: days
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    (format!("{} {:02}.{:02}", weekday(l, d.date), d.date.day(), d.date.month()), i == *day)
+                })
+                .collect(),
+            slots: days
+                .get(*day)
+                .map(|d| d.slots.iter().map(|s| (s.start.hhmm(), s.cabinet.clone())).collect())
+                .unwrap_or_default(),
+            empty: t(l, "Свободного времени нет", "No free time"),
+        },
+    }
+}
+
+pub(super) fn confirm(s: &Session, doctor: &Doctor, slot: &Slot) -> Body {
+    let l = s.lang;
+    Body::Info {
+        title: t(l, "Проверьте запись", "Check the appointment"),
+        big: String::new(),
+        lines: non_empty(vec![
+            doctor.speciality_name.clone(),
+            doctor.name.clone(),
+            format!("{} {}", slot.start.date.to_ru_string(), slot.start.hhmm()),
+            format!("{} {}", t(l, "Кабинет", "Room"), slot.cabinet),
+            printer_note(s),
+        ]),
+        status: String::new(),
+        warn: false,
+        primary: t(l, "Записаться", "Book"),
+        secondary: String::new(),
+        tertiary: String::new(),
+    }
+}
+
+pub(super) fn booked(s: &Session, a: &Appointment, rescheduled: &bool, print: &PrintState) -> Body {
+    let l = s.lang;
+    Body::Info {
+        title: if *rescheduled {
+            t(l, "Запись перенесена", "Appointment moved")
+        } else {
+            t(l, "Вы записаны", "You are booked")
+        },
+        big: a.start.hhmm(),
+        lines: std::iter::once(a.start.date.to_ru_string()).chain(appointment_lines(l, a)).collect(),
+        status: print_status(l, print),
+        warn: false,
+        primary: t(l, "Готово", "Done"),
+        secondary: reprint_label(l, print),
+        tertiary: String::new(),
+    }
+}

@@ -7,10 +7,18 @@
 #   make soak   10,000 scripted patient sessions against central and the virtual devices
 
 CARGO ?= cargo
+# Where cargo builds: CARGO_TARGET_DIR when set (a shared cache), else ./target.
+TARGET := $(or $(CARGO_TARGET_DIR),target)
 # Build and run-time packages, by what needs them. Keep this list in step with docs/OPERATIONS.md.
 DEPS_BUILD := pkg-config libusb-1.0-0-dev libfontconfig1-dev fonts-dejavu-core
-# The central service's suite runs a second time against a throwaway PostgreSQL.
-DEPS_TEST := postgresql
+# The central service's suite runs a second time against a throwaway PostgreSQL; the printer
+# interop check makes a Python venv for zxing-cpp.
+DEPS_TEST := postgresql python3-venv
+# The screen session as the units run it: cage under headless wlroots, grim for frames
+# (Debian's cage needs xwayland even for Wayland clients).
+DEPS_SESSION := cage xwayland grim curl procps
+# The `linuxkms` feature (kiosk straight on DRM/KMS): libinput, xkbcommon, udev.
+DEPS_KMS := libinput-dev libxkbcommon-dev libudev-dev
 # The Debian package: dpkg-shlibdeps finds the shared libraries the binaries link.
 DEPS_DEB := dpkg-dev
 # libFuzzer is C++, built by libfuzzer-sys.
@@ -28,36 +36,38 @@ deps:
 
 demo: deps
 	@scripts/ensure-deps.sh $(DEPS_DEMO)
-	$(CARGO) build --release -p kiosk
-	./target/release/kiosk demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless)
+	$(CARGO) build --release -p kiosk -p infomat-dev
+	$(TARGET)/release/infomat-dev demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless)
 
 test: deps
-	@scripts/ensure-deps.sh $(DEPS_TEST) $(DEPS_DEB)
+	@scripts/ensure-deps.sh $(DEPS_TEST) $(DEPS_DEB) $(DEPS_SESSION) $(DEPS_KMS)
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	scripts/test-pg.sh
+	scripts/test-interop.sh
 	scripts/verify-units.sh
 	scripts/watchdog-systemd.sh
 	scripts/test-deb.sh
+	$(CARGO) check -p kiosk --features linuxkms
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 bench: deps
-	@scripts/ensure-deps.sh xvfb $(DEPS_DEMO)
+	@scripts/ensure-deps.sh xvfb $(DEPS_DEMO) $(DEPS_TEST)
 	@scripts/bench.sh
 
 soak: deps
-	$(CARGO) build --release -p kiosk -p central
-	./target/release/kiosk soak --sessions 10000
+	$(CARGO) build --release -p infomat-dev -p central
+	$(TARGET)/release/infomat-dev soak --sessions 10000
 
 fuzz: deps
 	@scripts/ensure-deps.sh $(DEPS_FUZZ)
 	@scripts/fuzz.sh
 
 deb: deps
-	@scripts/ensure-deps.sh $(DEPS_DEB)
+	@scripts/ensure-deps.sh $(DEPS_DEB) $(if $(findstring linuxkms,$(FEATURES)),$(DEPS_KMS))
 	@scripts/deb.sh
 
 fmt:

@@ -16,7 +16,7 @@ cd fuzz
 targets=$(cargo fuzz list)
 cargo fuzz build -O
 for t in $targets; do
-    work=../target/fuzz-corpus/$t
+    work=${CARGO_TARGET_DIR:-../target}/fuzz-corpus/$t
     mkdir -p "$work"
     cp -n corpus/"$t"/* "$work"/ 2>/dev/null || true
     echo "fuzz: $t for ${seconds}s"

@@ -10,7 +10,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for u in systemd/*.service; do
-    sed -e "s#/usr/bin/kiosk#$PWD/target/debug/kiosk#g" -e "s#/usr/bin/central#$PWD/target/debug/central#g" "$u" > "$tmp/$(basename "$u")"
+    sed -e "s#/usr/bin/kiosk#${CARGO_TARGET_DIR:-$PWD/target}/debug/kiosk#g" -e "s#/usr/bin/central#${CARGO_TARGET_DIR:-$PWD/target}/debug/central#g" "$u" > "$tmp/$(basename "$u")"
 done
 SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no "$tmp"/*.service
 echo "verify-units: $(ls systemd/*.service | wc -l) units verified"

@@ -34,7 +34,7 @@ TOML
 systemd-run --unit="$unit" --property=Type=notify --property=NotifyAccess=main \
     --property=WatchdogSec=2 --property=Restart=always --property=RestartSec=1 \
     --setenv=INFOMAT_FAULT=hang-ui-after-ms=3000 \
-    "$PWD/target/debug/kiosk" run --offscreen --config "$tmp/kiosk.toml" >/dev/null
+    "${CARGO_TARGET_DIR:-$PWD/target}/debug/kiosk" run --offscreen --config "$tmp/kiosk.toml" >/dev/null
 for _ in $(seq 1 30); do
     n=$(systemctl show -p NRestarts --value "$unit")
     if [ "${n:-0}" -ge 1 ]; then

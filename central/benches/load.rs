@@ -250,6 +250,14 @@ fn p99(lat: &[f64]) -> f64 {
     pct(&mut l, 0.99)
 }
 
+/// The doctors see everyone waiting: the next run starts from an empty queue.
+async fn served(state: &AppState) {
+    sqlx::query("UPDATE ticket SET status = 'done' WHERE status = 'waiting'")
+        .execute(&state.store.pool)
+        .await
+        .unwrap();
+}
+
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let secs = if full { 5.0 } else { 0.3 };
@@ -295,9 +303,13 @@ fn main() {
         let (wps, lat) = load(&plain, &Target::Plain, 50, secs, Some(500.0), writes(enps.clone(), birth, next.clone(), "paced"), no_error).await;
         let p = p99(&lat);
         row(&format!("central: enqueueWalkIn, 50 clients offering 500/s, SQLite: {wps:.0} tickets/s"), "≥ 500/s, p99 < 20 ms", lat, wps >= 490.0 && p < 20.0);
-        // How far writes go when 50 clients send as fast as they can, plain and over TLS.
+        // How far writes go when 50 clients send as fast as they can, plain and over TLS. Each
+        // starts from an empty queue: the thousands a saturation run leaves waiting would make
+        // the second run count a longer queue per ticket, and TLS would be blamed for it.
+        served(&state).await;
         let (max, lat) = load(&plain, &Target::Plain, 50, secs, None, writes(enps.clone(), birth, next.clone(), "max"), no_error).await;
         row_result(&format!("central: enqueueWalkIn saturation, 50 clients, SQLite: {max:.0} tickets/s"), "-", lat, "info");
+        served(&state).await;
         let (tls_max, lat) = load(&over_tls, &tls, 50, secs, None, writes(enps.clone(), birth, next.clone(), "tls"), no_error).await;
         row(&format!("central: enqueueWalkIn saturation over TLS, SQLite: {tls_max:.0} tickets/s ({:.0} % of plain)", 100.0 * tls_max / max), "≥ 85 % of plain", lat, tls_max >= 0.85 * max);
 

@@ -69,7 +69,7 @@ impl Default for FeedLimits {
 }
 
 pub struct AppState {
-    pub store: Store,
+    pub store: Arc<Store>,
     pub feed: Feed,
     tokens: RwLock<Arc<Tokens>>,
     pub clock: Clock,
@@ -86,6 +86,8 @@ pub struct AppState {
     seen: Mutex<HashMap<String, i64>>,
     clinics: Mutex<HashMap<u32, Arc<Vec<i64>>>>,
     salt: tokio::sync::OnceCell<String>,
+    /// The walk-in writer (group commit), started with the first walk-in.
+    walk_ins: std::sync::OnceLock<crate::walk_in::WalkIns>,
     /// Set when the service stops: feed sessions close so graceful shutdown can finish.
     stopping: tokio::sync::watch::Sender<bool>,
 }
@@ -104,7 +106,7 @@ impl AppState {
     /// become kiosks of clinic 1.
     pub fn new(store: Store, tokens: impl Into<Tokens>, clock: Clock) -> AppState {
         AppState {
-            store,
+            store: Arc::new(store),
             feed: Feed::default(),
             tokens: RwLock::new(Arc::new(tokens.into())),
             clock,
@@ -117,6 +119,7 @@ impl AppState {
             seen: Mutex::new(HashMap::new()),
             clinics: Mutex::new(HashMap::new()),
             salt: tokio::sync::OnceCell::new(),
+            walk_ins: std::sync::OnceLock::new(),
             stopping: tokio::sync::watch::channel(false).0,
         }
     }
@@ -130,6 +133,11 @@ impl AppState {
     /// the gate finish under the old set.
     pub fn set_tokens(&self, t: Tokens) {
         *self.tokens.write().expect("tokens lock") = Arc::new(t);
+    }
+
+    /// Walk-in groups committed together so far, and the tickets in them ([`crate::walk_in`]).
+    pub fn walk_in_groups(&self) -> (u64, u64) {
+        self.walk_ins.get().map_or((0, 0), crate::walk_in::WalkIns::grouped)
     }
 
     pub fn effective_limits(&self) -> Limits {
@@ -533,7 +541,11 @@ async fn dispatch(
             }
             ep.kiosk_id = who.kiosk_id();
             state.covers(who, ep.lpu_id).await?;
-            queue::enqueue(st, &ep, now, &who.key).await?
+            state
+                .walk_ins
+                .get_or_init(|| crate::walk_in::WalkIns::start(state.store.clone()))
+                .enqueue(ep, now, &who.key)
+                .await?
         }
         Method::GetQueueState => {
             let lp: wire::LpuParams = params(p)?;

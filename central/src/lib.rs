@@ -12,6 +12,7 @@
 //! - [`client`]: a minimal loopback HTTP client for the CLI tools and tests.
 //! - [`embedded`]: central in-process on a loopback port (the demo, kiosk tests), stoppable.
 //! - [`queue`]: queue methods, ticket numbering, offline sync, feed events.
+//! - [`walk_in`]: group commit of walk-in tickets (one transaction for those arriving together).
 //! - [`feed`]: in-process fan-out of queue events (PostgreSQL NOTIFY across nodes).
 //! - [`store`]: the schema and shared queries over sqlx's `Any` driver.
 //! - [`seed`]: the deterministic demo clinic.
@@ -32,3 +33,4 @@ pub mod queue;
 pub mod seed;
 pub mod store;
 pub mod tls;
+pub mod walk_in;

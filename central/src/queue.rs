@@ -145,7 +145,9 @@ pub async fn enqueue(
     Ok((result, events))
 }
 
-async fn enqueue_in(
+/// The ticket itself, inside the caller's transaction and attempt (a lone write's, or a
+/// group's: [`crate::walk_in`]).
+pub(crate) async fn enqueue_in(
     tx: &mut Tx,
     p: &EnqueueParams,
     now: Now,

@@ -244,14 +244,21 @@ impl Store {
         key: &str,
     ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, Tx), sqlx::Error> {
         let (guard, mut tx) = self.begin_write().await?;
+        self.hold_key(&mut tx, key).await?;
+        Ok((guard, tx))
+    }
+
+    /// Holds `key` until `tx` ends (PostgreSQL: an advisory lock, reentrant within the
+    /// transaction; SQLite: its one writer already excludes everyone).
+    pub async fn hold_key(&self, tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
             let h: [u8; 32] =
                 sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(key.as_bytes()))
                     .into();
             let lock = i64::from_be_bytes(h[..8].try_into().expect("8 bytes"));
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut **tx).await?;
         }
-        Ok((guard, tx))
+        Ok(())
     }
 }
 
@@ -265,6 +272,12 @@ pub async fn begin_attempt(tx: &mut Tx) -> Result<(), sqlx::Error> {
 /// failed statement's abort state.
 pub async fn undo_attempt(tx: &mut Tx) -> Result<(), sqlx::Error> {
     sqlx::query("ROLLBACK TO SAVEPOINT attempt").execute(&mut **tx).await.map(|_| ())
+}
+
+/// Ends the attempt's savepoint (kept or undone), so the next attempt in the same transaction
+/// starts one of its own instead of nesting in it.
+pub async fn end_attempt(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    sqlx::query("RELEASE SAVEPOINT attempt").execute(&mut **tx).await.map(|_| ())
 }
 
 impl Store {

@@ -300,6 +300,53 @@ async fn twenty_kiosks_race_for_one_slot() {
     assert_eq!(wins, 1);
 }
 
+/// Walk-ins arriving together are written together (one transaction, `central::walk_in`):
+/// every ticket still gets its own number and place, a refusal in the group stays that
+/// patient's, and a request sent twice while the first is being written is one ticket.
+#[tokio::test]
+async fn walk_ins_arriving_together_are_each_their_own_ticket() {
+    let app = TestApp::new().await;
+    let enq = |p: &demo::DemoPatient, rid: &str| with(p, json!({"lpuId": 1, "kioskId": 2, "requestId": rid}));
+    let who: Vec<usize> = (0..50).filter(|&i| central::seed::attached(i)).take(30).collect();
+    let mut calls: Vec<Value> =
+        who.iter().enumerate().map(|(n, &i)| enq(&patient(i), &format!("r{n}"))).collect();
+    // The same request again (a kiosk's retry) and the same patient under a new request.
+    calls.push(enq(&patient(who[3]), "r3"));
+    calls.push(enq(&patient(who[5]), "again"));
+    calls.push(json!({"omsNumber": "7700000000000016", "birthDate": "1990-01-01", "lpuId": 1, "kioskId": 2, "requestId": "nobody"}));
+    let answers =
+        futures_util::future::join_all(calls.into_iter().map(|c| app.queue("enqueueWalkIn", c))).await;
+    let (groups, grouped) = app.state.walk_in_groups();
+    assert!(
+        groups > 0 && grouped > 1,
+        "no walk-ins were written together ({groups} groups, {grouped} tickets)"
+    );
+    assert_eq!(ok(&answers[3]), ok(&answers[30]), "a retried request is its first answer");
+    let (first, second) = (&answers[5], &answers[31]);
+    let refused = if first.get("error").is_some() { first } else { second };
+    assert_eq!(err_code(refused), "ALREADY_IN_QUEUE");
+    assert!(
+        first.get("error").is_none() || second.get("error").is_none(),
+        "one of patient 5's requests is a ticket"
+    );
+    assert_eq!(err_code(&answers[32]), "PATIENT_NOT_FOUND");
+    let tickets: Vec<&Value> = answers
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *i != 30 && a.get("result").is_some())
+        .map(|(_, a)| ok(a))
+        .collect();
+    assert_eq!(tickets.len(), 30);
+    let mut numbers: Vec<&str> = tickets.iter().map(|t| t["ticketNumber"].as_str().unwrap()).collect();
+    numbers.sort_unstable();
+    let expected: Vec<String> = (1..=30).map(|n| format!("Д-{n:03}")).collect();
+    assert_eq!(numbers, expected);
+    let mut places: Vec<u64> = tickets.iter().map(|t| t["position"].as_u64().unwrap()).collect();
+    places.sort_unstable();
+    assert_eq!(places, (0..30).collect::<Vec<u64>>());
+    assert_eq!(ok(&app.queue("getQueueState", json!({"lpuId": 1})).await)["waiting"], 30);
+}
+
 #[tokio::test]
 async fn walk_in_queue_numbering_and_rules() {
     let app = TestApp::new().await;

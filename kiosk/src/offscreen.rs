@@ -34,6 +34,9 @@ struct Inbox {
     looper: Mutex<Option<std::thread::Thread>>,
     /// Frames drawn so far (benchmarks wait for the frame that shows a change).
     frames: std::sync::atomic::AtomicU64,
+    /// The loop's frame buffer, kept between frames: a fresh 8 MB buffer per frame cost its
+    /// page faults every time (the whole frame is drawn anew, so old pixels never show).
+    buffer: Mutex<Vec<PremultipliedRgbaColor>>,
 }
 
 impl Inbox {
@@ -79,7 +82,8 @@ fn turn(window: &MinimalSoftwareWindow, inbox: &Inbox) {
     let (w, h) = (size.width as usize, size.height as usize);
     let drawn = window.draw_if_needed(|r| {
         // The frame is thrown away: what matters is that it was drawn (first-frame, costs).
-        let mut buf = vec![PremultipliedRgbaColor::default(); w * h];
+        let mut buf = inbox.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        buf.resize(w * h, PremultipliedRgbaColor::default());
         r.render(&mut buf, w);
     });
     if drawn {

@@ -3,7 +3,7 @@
 //!   production runtime (`kiosk::runtime::Runtime`: scanner thread and its framing, the
 //!   session, central's task identifying the patient on loopback, the view into the Slint
 //!   adapters) until the window has drawn the menu (1080x1920, software renderer). Target p99
-//!   < 200 ms.
+//!   ≤ 15 ms.
 //! - process start -> first frame: `kiosk run --offscreen` spawned until it logs its first
 //!   frame (the same line that sends systemd READY=1). Target < 1 s.
 //! - idle RSS of `kiosk run` on the attract screen after 5 s: offscreen, and in a real X11

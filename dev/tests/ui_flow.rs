@@ -323,3 +323,25 @@ fn a_card_that_is_not_a_policy_gets_a_plain_answer() {
     k.press("Понятно");
     assert_eq!(k.screen(), "attract");
 }
+
+/// An answer that takes longer than `VEIL_AFTER` is explained on screen; until then the screen
+/// the patient acted on stays (a quick answer goes straight to the next screen, no flash).
+#[test]
+fn a_slow_answer_is_explained_once_it_lasts() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // A central that takes the connection and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let k = Kiosk::start_tuned("veil", |_| {}, |setup| setup.central.url = url);
+    k.peers.scan_patient(0).unwrap();
+    k.spin("the identification to start", || k.screen() == "identifying");
+    let started = std::time::Instant::now();
+    k.spin("the wait to be explained", || k.shows("Подождите, пожалуйста"));
+    // `started` is a turn of the loop after the wait began: allow for that turn on a busy machine.
+    assert!(
+        started.elapsed() >= kiosk::runtime::VEIL_AFTER / 2,
+        "the veil came at once: {:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}

@@ -30,7 +30,9 @@ use crate::effects::{
     self, CentralJob, CentralPort, CentralService, Effects, EventSink, EventSource, Message,
 };
 use crate::health::Health;
-use crate::session::{CentralError, Effect, Event, Reply, Screen, Session, SessionConfig, update};
+use crate::session::{
+    CentralError, Effect, Event, PendingKind, Reply, Screen, Session, SessionConfig, update,
+};
 use crate::ui_bind::{self, Input};
 
 /// How often the UI thread looks for answers and news.
@@ -39,6 +41,12 @@ const POLL_EVERY: Duration = Duration::from_millis(20);
 const TICK_EVERY: Duration = Duration::from_millis(500);
 /// How often offline tickets are offered to central while any wait.
 const SYNC_EVERY: Duration = Duration::from_secs(15);
+/// How long an answer may take before the screen says "please wait". Answers within it (most:
+/// an identification on a clinic's network takes a few milliseconds) go straight from the
+/// screen the patient acted on to the next one, with no flash of a veil in between and no frame
+/// drawn for it, which is what the ≤ 15 ms scan -> menu budget cannot spare on a weak CPU.
+/// Longer waits show what is happening (issue #18: every wait over 300 ms is explained).
+pub const VEIL_AFTER: Duration = Duration::from_millis(300);
 
 /// Everything the runtime needs, whatever the devices are (real or simulated).
 pub struct Setup {
@@ -113,6 +121,8 @@ pub struct Core {
     in_flight: usize,
     /// Told of every step (the headless demo prints each screen the patient saw).
     observer: Option<Observer>,
+    /// The request the session waits for (not a print) and when it started waiting.
+    waiting: Option<(crate::session::RequestId, Instant)>,
     /// Messages handled and ticks seen since start: tests wait on these, never on the clock.
     handled: u64,
     ticks: u64,
@@ -139,7 +149,18 @@ impl Core {
         health: Arc<Health>,
     ) -> Core {
         let session = Session::new(cfg, clock.now());
-        Core { session, effects, events, clock, health, in_flight: 0, observer: None, handled: 0, ticks: 0 }
+        Core {
+            session,
+            effects,
+            events,
+            clock,
+            health,
+            in_flight: 0,
+            observer: None,
+            waiting: None,
+            handled: 0,
+            ticks: 0,
+        }
     }
 
     pub fn observe(&mut self, observer: Observer) {
@@ -184,6 +205,13 @@ impl Core {
         if let (Some(o), Some(ev)) = (self.observer.as_mut(), seen) {
             o(&self.session, &ev);
         }
+        self.waiting = match (self.session.pending(), self.waiting) {
+            // A print keeps its screen (the number on it) and shows no veil.
+            (Some((_, PendingKind::Print)), _) => None,
+            (Some((req, _)), Some((was, since))) if req == was => Some((req, since)),
+            (Some((req, _)), _) => Some((req, Instant::now())),
+            (None, _) => None,
+        };
         if fx.contains(&Effect::SessionEnded) {
             self.health.sessions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
@@ -199,6 +227,17 @@ impl Core {
             }
             Message::News(ev) => self.step(ev),
         }
+    }
+
+    /// Whether the screen should keep showing what it shows: the session waits for an answer
+    /// that has not yet taken [`VEIL_AFTER`].
+    pub fn answer_due(&self) -> bool {
+        self.waiting.is_some_and(|(_, since)| since.elapsed() < VEIL_AFTER)
+    }
+
+    /// Whether the session waits for an answer (a print aside).
+    pub fn waiting(&self) -> bool {
+        self.waiting.is_some()
     }
 
     /// Handles everything that has arrived, without waiting; how many messages that was.
@@ -364,8 +403,13 @@ impl Headless {
     }
 }
 
-/// Draws the session into the window (and the header's clinic and clock).
+/// Draws the session into the window (and the header's clinic and clock). While an answer is
+/// due ([`Core::answer_due`]) the window keeps what it shows; the UI timer draws the wait once
+/// it lasts.
 pub fn render(window: &ui::KioskWindow, core: &Core, clinic: &str) {
+    if core.answer_due() {
+        return;
+    }
     let s = core.session();
     let now = core.clock().now();
     ui_bind::apply(window, &crate::view::view(s, now.ms), clinic, &core.clock().wall().hhmm());
@@ -469,7 +513,9 @@ impl Runtime {
             let mut watchdog = crate::systemd::UiWatchdog::from_env();
             timer.start(slint::TimerMode::Repeated, POLL_EVERY, move || {
                 watchdog.alive();
-                let mut changed = core.borrow_mut().pump() > 0;
+                // A wait that outlasts VEIL_AFTER is drawn by this turn (unchanged properties
+                // draw nothing, so redrawing while waiting costs no frame).
+                let mut changed = core.borrow_mut().pump() > 0 || core.borrow().waiting();
                 if last_tick.elapsed() >= TICK_EVERY {
                     last_tick = Instant::now();
                     core.borrow_mut().step(Event::Tick);

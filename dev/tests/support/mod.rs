@@ -69,6 +69,15 @@ impl Kiosk {
 
     /// Starts with a change to the peers before the kiosk comes up (central down, say).
     pub fn start_with(name: &str, before: impl FnOnce(&mut Peers)) -> Kiosk {
+        Kiosk::start_tuned(name, before, |_| {})
+    }
+
+    /// Starts with a change to the peers and then to the kiosk's setup (another central URL).
+    pub fn start_tuned(
+        name: &str,
+        before: impl FnOnce(&mut Peers),
+        tune: impl FnOnce(&mut kiosk::runtime::Setup),
+    ) -> Kiosk {
         let screen = screen();
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("ui-{name}-{}", std::process::id()));
@@ -76,7 +85,9 @@ impl Kiosk {
         let (opts, time) = RigOptions::fixed(&dir, monday_10am());
         let mut peers = Peers::start(&opts).expect("the peers start");
         before(&mut peers);
-        let rt = Runtime::start(peers.setup()).expect("the kiosk runtime starts");
+        let mut setup = peers.setup();
+        tune(&mut setup);
+        let rt = Runtime::start(setup).expect("the kiosk runtime starts");
         let k = Kiosk { rt, peers, time, screen, _dir: TempDir(dir) };
         // Up when the card reader has announced itself and the scanner's port is open.
         k.spin("the devices to connect", || {

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${PROFILE:-release}
 if ! cargo deb --version >/dev/null 2>&1; then
-    echo "deb: installing cargo-deb (once)"
+    echo "installing cargo-deb (once)" >&2
     cargo install --locked --quiet cargo-deb
 fi
 features=()

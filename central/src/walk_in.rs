@@ -49,6 +49,9 @@ struct Job {
 pub struct WalkIns {
     jobs: mpsc::Sender<Job>,
     stats: Arc<Stats>,
+    /// For writing alone should the writer be gone (it only ends with the service, unless a
+    /// bug panicked it: then walk-ins go on, one by one, instead of failing until a restart).
+    store: Arc<Store>,
 }
 
 /// Groups of more than one ticket committed together, and the tickets in them.
@@ -63,8 +66,8 @@ impl WalkIns {
     pub fn start(store: Arc<Store>) -> WalkIns {
         let (jobs, rx) = mpsc::channel(QUEUED);
         let stats = Arc::new(Stats::default());
-        tokio::spawn(writer(store, rx, stats.clone()));
-        WalkIns { jobs, stats }
+        tokio::spawn(writer(store.clone(), rx, stats.clone()));
+        WalkIns { jobs, stats, store }
     }
 
     /// Groups of more than one ticket committed together so far, and the tickets in them.
@@ -76,8 +79,12 @@ impl WalkIns {
     pub async fn enqueue(&self, params: EnqueueParams, now: Now, scope: &str) -> Answer {
         let (answer, answered) = oneshot::channel();
         let job = Job { params, now, scope: scope.to_owned(), answer };
-        // The writer ends only when the service does: then there is no one left to answer.
-        self.jobs.send(job).await.map_err(|_| ApiError::Store(sqlx::Error::PoolClosed))?;
+        if let Err(mpsc::error::SendError(job)) = self.jobs.send(job).await {
+            log::error!("the walk-in writer is gone; writing walk-ins one by one");
+            return queue::enqueue(&self.store, &job.params, job.now, &job.scope).await;
+        }
+        // Dropped unanswered only if the writer died mid-group: the kiosk's retry (same request
+        // id) then finds the ticket if the group was committed, or writes it if not.
         answered.await.map_err(|_| ApiError::Store(sqlx::Error::PoolClosed))?
     }
 }

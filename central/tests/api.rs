@@ -72,6 +72,7 @@ async fn identification_does_not_tell_who_is_insured() {
 #[tokio::test]
 async fn identification_is_rate_limited_per_kiosk() {
     let app = TestApp::with(|s| s.ident_per_minute = 3).await;
+    clear_of_a_minute_end().await;
     // Lookups that find nobody (probing for the insured) are what the kiosk budget counts.
     let unknown = |n: u64| json!({"omsNumber": format!("{:016}", 7_700_000_000_000_016u64 + n * 100), "birthDate": "1990-01-01"});
     let mut codes = Vec::new();
@@ -96,6 +97,7 @@ async fn identification_is_rate_limited_per_kiosk() {
 #[tokio::test]
 async fn a_policy_is_rate_limited_across_kiosks() {
     let app = TestApp::with(|s| s.ident_per_minute = 3).await;
+    clear_of_a_minute_end().await;
     // Guessing one policy's birth date from several kiosks: the policy's hourly budget.
     let p = patient(0);
     let guess = json!({"omsNumber": p.enp.expose(), "birthDate": "1990-01-01"});

@@ -199,11 +199,7 @@ async fn two_central_processes_share_one_rate_limit() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    // Not across a minute boundary: the windows are whole minutes.
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
-    if secs > 50 {
-        tokio::time::sleep(Duration::from_secs(61 - secs)).await;
-    }
+    clear_of_a_minute_end().await;
     let unknown = |n: u64| json!({"omsNumber": format!("{:016}", 7_700_000_000_000_016u64 + n * 100), "birthDate": "1990-01-01"});
     let mut codes = Vec::new();
     for n in 0..6 {

@@ -206,3 +206,12 @@ pub async fn first_slot_with(
     let slot = &day["slot"][skip];
     (slot["startTime"].clone(), slot["endTime"].clone(), day["complexResourceId"].clone())
 }
+
+/// Waits out the last seconds of a wall-clock minute: rate windows are whole minutes (and hours),
+/// so a test that counts calls up to a limit must not straddle the end of one.
+pub async fn clear_of_a_minute_end() {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
+    if secs > 50 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - secs)).await;
+    }
+}

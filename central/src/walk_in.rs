@@ -122,16 +122,22 @@ async fn write(st: &Store, group: Vec<Job>, stats: &Stats) {
 /// the group was written).
 async fn together(st: &Store, group: &[Job]) -> Result<Vec<Answer>, ApiError> {
     let (_guard, mut tx) = st.begin_write().await?;
+    let mut shared = queue::Shared::default();
     let mut answers = Vec::with_capacity(group.len());
     for job in group {
-        answers.push(one(st, &mut tx, job).await?);
+        answers.push(one(st, &mut tx, job, &mut shared).await?);
+    }
+    // The group's feed events travel with its first ticket's answer: published once.
+    let events = queue::flush(&mut tx, shared).await?;
+    if let Some(Ok((_, first))) = answers.iter_mut().find(|a| a.is_ok()) {
+        first.extend(events);
     }
     tx.commit().await?;
     Ok(answers)
 }
 
 /// One ticket of a group: its answer, or `Err` when the group must roll back.
-async fn one(st: &Store, tx: &mut Tx, job: &Job) -> Result<Answer, ApiError> {
+async fn one(st: &Store, tx: &mut Tx, job: &Job, shared: &mut queue::Shared) -> Result<Answer, ApiError> {
     let key = RequestKey::new(&job.scope, &job.params.request_id, "enqueueWalkIn", &job.params);
     // A retry of a request still running on another node waits for it (PostgreSQL), then
     // finds its answer below; the same request twice in this group finds the first's.
@@ -144,7 +150,7 @@ async fn one(st: &Store, tx: &mut Tx, job: &Job) -> Result<Answer, ApiError> {
     }
     store::begin_attempt(tx).await?;
     let mut events = Vec::new();
-    let outcome = queue::enqueue_in(tx, &job.params, job.now, &mut events).await;
+    let outcome = queue::enqueue_in(tx, &job.params, job.now, &mut events, Some(shared)).await;
     let answer = match outcome {
         Ok(result) => {
             store::remember(tx, &key, &json!({ "result": result })).await?;

@@ -155,7 +155,13 @@ pub async fn enqueue(
 pub(crate) struct Shared {
     clinics: HashMap<i64, store::LpuRow>,
     per_patient: HashMap<(i64, String), u32>,
+    /// Waiting per clinic and day once the group's tickets so far are in. The group holds the
+    /// clinic's counter row from its first ticket on, so nobody else issues a number meanwhile:
+    /// the next ticket's place is this count, not another `COUNT(*)`.
     waiting: BTreeMap<(u32, String), u32>,
+    /// The current ticket has written (its number): a refusal now needs its writes undone,
+    /// which a group does by rolling back and writing its walk-ins one by one.
+    pub(crate) wrote: bool,
 }
 
 /// The group's `Waiting` events, one per clinic and day, appended in the group's transaction.
@@ -223,13 +229,20 @@ pub(crate) async fn enqueue_in(
             ticket: Some(Box::new(ticket)),
         });
     }
+    if let Some(s) = shared.as_deref_mut() {
+        s.wrote = true;
+    }
     let n = next_counter(tx, lpu, &day).await?;
     // Zero-padded so that ids sort in issue order past 999 tickets a day.
     let id = format!("{lpu}-{day}-{n:06}");
     let number = TicketNumber::central(n as u32).to_string();
     // A central ticket is issued now, after everyone already waiting: its position is their
     // number, and the queue grows by one.
-    let ahead = waiting_count(&mut **tx, lpu, &day).await?;
+    let counted = shared.as_deref().and_then(|s| s.waiting.get(&(p.lpu_id, day.clone()))).copied();
+    let ahead = match counted {
+        Some(n) => n,
+        None => waiting_count(&mut **tx, lpu, &day).await?,
+    };
     insert_ticket(tx, &id, lpu, &day, &number, &patient.enp, now, p.kiosk_id, &p.request_id).await?;
     let known = shared.as_deref().and_then(|s| s.per_patient.get(&(lpu, day.clone()))).copied();
     let per = match known {

@@ -274,12 +274,6 @@ pub async fn undo_attempt(tx: &mut Tx) -> Result<(), sqlx::Error> {
     sqlx::query("ROLLBACK TO SAVEPOINT attempt").execute(&mut **tx).await.map(|_| ())
 }
 
-/// Ends the attempt's savepoint (kept or undone), so the next attempt in the same transaction
-/// starts one of its own instead of nesting in it.
-pub async fn end_attempt(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    sqlx::query("RELEASE SAVEPOINT attempt").execute(&mut **tx).await.map(|_| ())
-}
-
 impl Store {
     /// `sql` with `FOR UPDATE` on PostgreSQL (SQLite has one writer and no such clause).
     pub fn for_update(&self, sql: &str) -> String {

@@ -7,10 +7,10 @@
 //! shared by everyone who arrived in the meantime, so a rush writes bigger groups instead of
 //! queueing longer.
 //!
-//! Each ticket of a group runs in a savepoint of its own: a refusal (already in the queue,
-//! closed, unknown patient) is undone and remembered for that request alone, never anyone
-//! else's. A storage fault rolls the whole group back, and its tickets are then written one by
-//! one ([`queue::enqueue`], the path a lone ticket takes anyway), so nobody is refused because
+//! A refusal (already in the queue, closed, unknown patient) comes before the ticket writes
+//! anything and is remembered for that request alone, never anyone else's. A storage fault, or
+//! the rare refusal after a ticket has written (a race caught by a unique index), rolls the
+//! whole group back, and its tickets are then written one by one ([`queue::enqueue`], the path a lone ticket takes anyway), so nobody is refused because
 //! of someone else's fault, and none is written twice (request keys are checked in every path).
 
 use std::sync::Arc;
@@ -148,25 +148,25 @@ async fn one(st: &Store, tx: &mut Tx, job: &Job, shared: &mut queue::Shared) -> 
         Err(e @ ApiError::Store(_)) => return Err(e),
         Err(refused) => return Ok(Err(refused)),
     }
-    store::begin_attempt(tx).await?;
+    // No savepoint: every refusal but one comes before the ticket writes anything (unknown
+    // patient, closed, already waiting); the one after (a unique index catching a race with an
+    // offline sync) rolls the group back to the one-by-one path, which has savepoints.
+    shared.wrote = false;
     let mut events = Vec::new();
-    let outcome = queue::enqueue_in(tx, &job.params, job.now, &mut events, Some(shared)).await;
-    let answer = match outcome {
+    match queue::enqueue_in(tx, &job.params, job.now, &mut events, Some(shared)).await {
         Ok(result) => {
             store::remember(tx, &key, &json!({ "result": result })).await?;
-            Ok((result, events))
+            Ok(Ok((result, events)))
         }
-        Err(e @ ApiError::Store(_)) => return Err(e),
+        Err(e @ ApiError::Store(_)) => Err(e),
+        Err(refused) if shared.wrote => Err(refused),
         Err(refused) => {
-            store::undo_attempt(tx).await?;
             // Refusals of the domain are remembered, as a lone write's are; a malformed
             // request is not (it is answered again, the same, if it comes again).
             if matches!(refused, ApiError::Domain { .. }) {
                 store::remember(tx, &key, &json!({ "error": refused.to_rpc() })).await?;
             }
-            Err(refused)
+            Ok(Err(refused))
         }
-    };
-    store::end_attempt(tx).await?;
-    Ok(answer)
+    }
 }

@@ -269,9 +269,10 @@ fn main() {
         let store = Store::open(&dir.join("bench.sqlite").display().to_string()).await.unwrap();
         let now = common::clock::now_at_offset(central::seed::OFFSET);
         central::seed::seed(&store, now.date).await.unwrap();
-        // Walk-ins need distinct patients (one waiting ticket each): add bench patients.
+        // Walk-ins need distinct patients (one waiting ticket each): add bench patients, more
+        // than one saturation run issues (~6,000/s for 5 s here; the queue is served between runs).
         let birth = Date::from_ymd(1960, 5, 5).unwrap();
-        let enps = Arc::new(bench_patients(&store, if full { 30_000 } else { 3_000 }, birth).await);
+        let enps = Arc::new(bench_patients(&store, if full { 80_000 } else { 3_000 }, birth).await);
         let state = state(store);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();

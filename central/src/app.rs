@@ -140,6 +140,11 @@ impl AppState {
         self.walk_ins.get().map_or((0, 0), crate::walk_in::WalkIns::grouped)
     }
 
+    /// Walk-in groups rolled back and written one by one so far ([`crate::walk_in`]).
+    pub fn walk_in_rollbacks(&self) -> u64 {
+        self.walk_ins.get().map_or(0, crate::walk_in::WalkIns::rolled_back)
+    }
+
     pub fn effective_limits(&self) -> Limits {
         self.limits.unwrap_or_else(|| Limits::scaled(self.ident_per_minute))
     }

@@ -2,8 +2,6 @@
 //! feed carries. Every change appends its feed events in the same transaction, so a display
 //! that resumes after a restart sees exactly what happened, in order.
 
-use std::collections::{BTreeMap, HashMap};
-
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -115,7 +113,7 @@ async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str) -> Result<Ticke
         .await?;
     let issued_utc: i64 = r.try_get(2)?;
     let position = position(tx, lpu, day, issued_utc, id).await?;
-    let per = average_wait(&mut **tx, lpu, day).await?.unwrap_or(DEFAULT_MINUTES_PER_PATIENT).max(1);
+    let per = per_patient(average_wait(&mut **tx, lpu, day).await?);
     Ok(Ticket {
         ticket_id: id.to_owned(),
         ticket_number: r.try_get(0)?,
@@ -139,7 +137,7 @@ pub async fn enqueue(
     }
     let mut events = Vec::new();
     store::begin_attempt(&mut tx).await?;
-    let outcome = enqueue_in(&mut tx, p, now, &mut events, None).await;
+    let outcome = enqueue_in(&mut tx, p, now, &mut events).await;
     if outcome.is_err() {
         events.clear();
     }
@@ -147,60 +145,16 @@ pub async fn enqueue(
     Ok((result, events))
 }
 
-/// What the walk-ins of one group share ([`crate::walk_in`]): each clinic's row and average
-/// wait are read once, and one `Waiting` event per clinic and day tells the boards how many wait
-/// once the whole group is in, instead of one event per ticket. Statements are what a walk-in
-/// costs on PostgreSQL; these are four of its fifteen.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    clinics: HashMap<i64, store::LpuRow>,
-    per_patient: HashMap<(i64, String), u32>,
-    /// Waiting per clinic and day once the group's tickets so far are in. The group holds the
-    /// clinic's counter row from its first ticket on, so nobody else issues a number meanwhile:
-    /// the next ticket's place is this count, not another `COUNT(*)`.
-    waiting: BTreeMap<(u32, String), u32>,
-    /// The current ticket has written (its number): a refusal now needs its writes undone,
-    /// which a group does by rolling back and writing its walk-ins one by one.
-    pub(crate) wrote: bool,
+/// Minutes per person ahead from today's average wait (`None` before the first call).
+pub(crate) fn per_patient(average: Option<u32>) -> u32 {
+    average.unwrap_or(DEFAULT_MINUTES_PER_PATIENT).max(1)
 }
 
-/// The group's `Waiting` events, one per clinic and day, appended in the group's transaction.
-pub(crate) async fn flush(tx: &mut Tx, shared: Shared) -> Result<Events, ApiError> {
-    let mut events = Vec::new();
-    for ((lpu, day), waiting) in shared.waiting {
-        events
-            .push((lpu, append(tx, i64::from(lpu), &day, |seq| FeedEvent::Waiting { seq, waiting }).await?));
-    }
-    Ok(events)
-}
-
-/// The ticket itself, inside the caller's transaction and attempt (a lone write's, or a
-/// group's: [`crate::walk_in`], which passes what its walk-ins share).
-pub(crate) async fn enqueue_in(
-    tx: &mut Tx,
-    p: &EnqueueParams,
-    now: Now,
-    events: &mut Events,
-    mut shared: Option<&mut Shared>,
-) -> Result<Value, ApiError> {
-    let patient = store::patient(&mut **tx, &p.patient.oms_number, p.patient.birth_date).await?;
-    let lpu = i64::from(p.lpu_id);
-    let known = shared.as_deref().and_then(|s| s.clinics.get(&lpu)).cloned();
-    let clinic = match known {
-        Some(c) => c,
-        None => {
-            let c = store::lpu(&mut **tx, lpu)
-                .await?
-                .ok_or_else(|| ApiError::InvalidParams(format!("lpuId: unknown clinic {}", p.lpu_id)))?;
-            if let Some(s) = shared.as_deref_mut() {
-                s.clinics.insert(lpu, c.clone());
-            }
-            c
-        }
-    };
+/// The refusal for a walk-in outside the clinic's duty hours, if it is.
+pub(crate) fn closed(clinic: &store::LpuRow, now: Now) -> Option<ApiError> {
     let minute = i64::from(now.hour() * 60 + now.minute());
-    if minute < clinic.open_min || minute >= clinic.close_min {
-        return Err(ApiError::domain(
+    (minute < clinic.open_min || minute >= clinic.close_min).then(|| {
+        ApiError::domain(
             code::QUEUE_CLOSED,
             format!(
                 "Дежурный врач принимает с {:02}:{:02} до {:02}:{:02}",
@@ -209,7 +163,40 @@ pub(crate) async fn enqueue_in(
                 clinic.close_min / 60,
                 clinic.close_min % 60
             ),
-        ));
+        )
+    })
+}
+
+/// The refusal for a patient who already waits, naming their ticket.
+pub(crate) fn already_waiting(ticket: Ticket) -> ApiError {
+    ApiError::Domain {
+        code: code::ALREADY_IN_QUEUE,
+        message: format!("У вас уже есть талон {}", ticket.ticket_number),
+        ticket: Some(Box::new(ticket)),
+    }
+}
+
+/// A central ticket's id and number for the clinic's `n`-th of the day. The id is zero-padded
+/// so that ids sort in issue order past 999 tickets a day.
+pub(crate) fn new_ticket(lpu: i64, day: &str, n: i64) -> (String, String) {
+    (format!("{lpu}-{day}-{n:06}"), TicketNumber::central(n as u32).to_string())
+}
+
+/// The ticket itself, inside the caller's transaction and attempt. (A group of walk-ins makes
+/// the same decisions from what it read at once: [`crate::walk_in`].)
+pub(crate) async fn enqueue_in(
+    tx: &mut Tx,
+    p: &EnqueueParams,
+    now: Now,
+    events: &mut Events,
+) -> Result<Value, ApiError> {
+    let patient = store::patient(&mut **tx, &p.patient.oms_number, p.patient.birth_date).await?;
+    let lpu = i64::from(p.lpu_id);
+    let clinic = store::lpu(&mut **tx, lpu)
+        .await?
+        .ok_or_else(|| ApiError::InvalidParams(format!("lpuId: unknown clinic {}", p.lpu_id)))?;
+    if let Some(refused) = closed(&clinic, now) {
+        return Err(refused);
     }
     let day = now.date.to_string();
     let existing = sqlx::query(
@@ -222,39 +209,15 @@ pub(crate) async fn enqueue_in(
     .await?;
     if let Some(r) = existing {
         let id: String = r.try_get(0)?;
-        let ticket = wire_ticket(tx, lpu, &day, &id).await?;
-        return Err(ApiError::Domain {
-            code: code::ALREADY_IN_QUEUE,
-            message: format!("У вас уже есть талон {}", ticket.ticket_number),
-            ticket: Some(Box::new(ticket)),
-        });
-    }
-    if let Some(s) = shared.as_deref_mut() {
-        s.wrote = true;
+        return Err(already_waiting(wire_ticket(tx, lpu, &day, &id).await?));
     }
     let n = next_counter(tx, lpu, &day).await?;
-    // Zero-padded so that ids sort in issue order past 999 tickets a day.
-    let id = format!("{lpu}-{day}-{n:06}");
-    let number = TicketNumber::central(n as u32).to_string();
+    let (id, number) = new_ticket(lpu, &day, n);
     // A central ticket is issued now, after everyone already waiting: its position is their
     // number, and the queue grows by one.
-    let counted = shared.as_deref().and_then(|s| s.waiting.get(&(p.lpu_id, day.clone()))).copied();
-    let ahead = match counted {
-        Some(n) => n,
-        None => waiting_count(&mut **tx, lpu, &day).await?,
-    };
+    let ahead = waiting_count(&mut **tx, lpu, &day).await?;
     insert_ticket(tx, &id, lpu, &day, &number, &patient.enp, now, p.kiosk_id, &p.request_id).await?;
-    let known = shared.as_deref().and_then(|s| s.per_patient.get(&(lpu, day.clone()))).copied();
-    let per = match known {
-        Some(per) => per,
-        None => {
-            let per = average_wait(&mut **tx, lpu, &day).await?.unwrap_or(DEFAULT_MINUTES_PER_PATIENT).max(1);
-            if let Some(s) = shared.as_deref_mut() {
-                s.per_patient.insert((lpu, day.clone()), per);
-            }
-            per
-        }
-    };
+    let per = per_patient(average_wait(&mut **tx, lpu, &day).await?);
     let ticket = Ticket {
         ticket_id: id,
         ticket_number: number,
@@ -263,15 +226,7 @@ pub(crate) async fn enqueue_in(
         estimated_wait_minutes: Some(ahead * per),
     };
     let waiting = ahead + 1;
-    match shared {
-        // The last ticket of the clinic in the group counts everyone before it.
-        Some(s) => {
-            s.waiting.insert((p.lpu_id, day), waiting);
-        }
-        None => {
-            events.push((p.lpu_id, append(tx, lpu, &day, |seq| FeedEvent::Waiting { seq, waiting }).await?))
-        }
-    }
+    events.push((p.lpu_id, append(tx, lpu, &day, |seq| FeedEvent::Waiting { seq, waiting }).await?));
     Ok(serde_json::to_value(ticket).expect("serialisable"))
 }
 

@@ -252,14 +252,59 @@ impl Store {
     /// transaction; SQLite: its one writer already excludes everyone).
     pub async fn hold_key(&self, tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
-            let h: [u8; 32] =
-                sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(key.as_bytes()))
-                    .into();
-            let lock = i64::from_be_bytes(h[..8].try_into().expect("8 bytes"));
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut **tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock_id(key)).execute(&mut **tx).await?;
         }
         Ok(())
     }
+
+    /// A statement (text, for a batch) that holds these keys as [`Store::hold_key`] does, in
+    /// a fixed order so that two writers holding some of the same keys wait instead of
+    /// deadlocking. Empty on SQLite.
+    pub fn hold_keys_sql(&self, keys: &[String]) -> String {
+        if self.backend != Backend::Postgres || keys.is_empty() {
+            return String::new();
+        }
+        let mut ids: Vec<i64> = keys.iter().map(|k| lock_id(k)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        format!(
+            "DO $hold$ BEGIN PERFORM pg_advisory_xact_lock(k) FROM unnest(ARRAY[{}]::bigint[]) AS k; END $hold$;\n",
+            ids.join(", ")
+        )
+    }
+
+    /// `s` as an SQL string literal, for statements sent as text (a batch of several, which
+    /// cannot carry parameters). PostgreSQL: dollar-quoted with a tag `s` does not contain, so
+    /// no character of `s` is special whatever `standard_conforming_strings` says; SQLite:
+    /// single quotes doubled (it has no other escape).
+    pub fn literal(&self, s: &str) -> String {
+        literal_for(self.backend, s)
+    }
+}
+
+/// [`Store::literal`].
+fn literal_for(backend: Backend, s: &str) -> String {
+    match backend {
+        Backend::Postgres => {
+            let mut tag = String::from("$v$");
+            let mut i = 0;
+            // The literal ends at the first tag after the opening one: that must be ours.
+            while format!("{s}{tag}").find(&tag) != Some(s.len()) {
+                i += 1;
+                tag = format!("$v{i}$");
+            }
+            format!("{tag}{s}{tag}")
+        }
+        Backend::Sqlite => format!("'{}'", s.replace('\'', "''")),
+    }
+}
+
+/// The advisory lock a key is held under on PostgreSQL.
+fn lock_id(key: &str) -> i64 {
+    let h: [u8; 32] =
+        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(key.as_bytes())).into();
+    i64::from_be_bytes(h[..8].try_into().expect("8 bytes"))
 }
 
 /// Marks the start of a write's attempt inside its transaction (a savepoint), so that
@@ -401,40 +446,54 @@ pub async fn patient(
     enp: &Enp,
     birth: Date,
 ) -> Result<PatientRow, ApiError> {
-    let row = sqlx::query(
-        "SELECT enp, birth_date, last_name, first_name, middle_name, sex, lpu_id, attach_date FROM patient WHERE enp = $1",
-    )
-    .bind(enp.expose())
-    .fetch_optional(ex)
-    .await?;
+    let row =
+        sqlx::query(&format!("{PATIENT_COLS} WHERE enp = $1")).bind(enp.expose()).fetch_optional(ex).await?;
     let Some(r) = row else { return Err(ApiError::not_found()) };
-    let p = PatientRow {
-        enp: r.try_get(0)?,
-        birth_date: r.try_get(1)?,
-        last_name: r.try_get(2)?,
-        first_name: r.try_get(3)?,
-        middle_name: r.try_get(4)?,
-        sex: r.try_get(5)?,
-        lpu_id: r.try_get(6)?,
-        attach_date: r.try_get(7)?,
-    };
+    identified(patient_row(&r, 0)?, birth)
+}
+
+/// The patient if the birth date matches, else the same "not found" as an unknown policy.
+pub fn identified(p: PatientRow, birth: Date) -> Result<PatientRow, ApiError> {
     if p.birth_date != birth.to_string() {
         return Err(ApiError::not_found());
     }
     Ok(p)
 }
 
-const LPU_COLS: &str = "SELECT id, parent_id, name, short_name, address, open_min, close_min FROM lpu";
+pub(crate) const PATIENT_COLS: &str =
+    "SELECT enp, birth_date, last_name, first_name, middle_name, sex, lpu_id, attach_date FROM patient";
+
+/// A [`PATIENT_COLS`] row whose columns start at `from`.
+pub(crate) fn patient_row(r: &AnyRow, from: usize) -> Result<PatientRow, sqlx::Error> {
+    Ok(PatientRow {
+        enp: r.try_get(from)?,
+        birth_date: r.try_get(from + 1)?,
+        last_name: r.try_get(from + 2)?,
+        first_name: r.try_get(from + 3)?,
+        middle_name: r.try_get(from + 4)?,
+        sex: r.try_get(from + 5)?,
+        lpu_id: r.try_get(from + 6)?,
+        attach_date: r.try_get(from + 7)?,
+    })
+}
+
+pub(crate) const LPU_COLS: &str =
+    "SELECT id, parent_id, name, short_name, address, open_min, close_min FROM lpu";
 
 fn lpu_row(r: &AnyRow) -> Result<LpuRow, sqlx::Error> {
+    lpu_row_at(r, 0)
+}
+
+/// An [`LPU_COLS`] row whose columns start at `from`.
+pub(crate) fn lpu_row_at(r: &AnyRow, from: usize) -> Result<LpuRow, sqlx::Error> {
     Ok(LpuRow {
-        id: r.try_get(0)?,
-        parent_id: r.try_get(1)?,
-        name: r.try_get(2)?,
-        short_name: r.try_get(3)?,
-        address: r.try_get(4)?,
-        open_min: r.try_get(5)?,
-        close_min: r.try_get(6)?,
+        id: r.try_get(from)?,
+        parent_id: r.try_get(from + 1)?,
+        name: r.try_get(from + 2)?,
+        short_name: r.try_get(from + 3)?,
+        address: r.try_get(from + 4)?,
+        open_min: r.try_get(from + 5)?,
+        close_min: r.try_get(from + 6)?,
     })
 }
 
@@ -599,14 +658,25 @@ pub async fn idempotent(tx: &mut Tx, key: &RequestKey) -> Result<Option<serde_js
     .await?;
     match r {
         None => Ok(None),
-        Some(r) => {
-            let (m, h): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-            if m != key.method || h != key.params_sha256 {
-                return Err(ApiError::RequestIdReused);
-            }
-            let body: String = r.try_get(2)?;
-            Ok(Some(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)))
+        Some(r) => key
+            .answered(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?, &r.try_get::<String, _>(2)?)
+            .map(Some),
+    }
+}
+
+impl RequestKey {
+    /// The answer stored under this key's request id (`method`, `params_sha256`, `response`
+    /// as `request_log` keeps them), if it was for this very request.
+    pub fn answered(
+        &self,
+        method: &str,
+        params_sha256: &str,
+        response: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        if method != self.method || params_sha256 != self.params_sha256 {
+            return Err(ApiError::RequestIdReused);
         }
+        Ok(serde_json::from_str(response).unwrap_or(serde_json::Value::Null))
     }
 }
 
@@ -634,4 +704,23 @@ pub fn dt(s: &str) -> Result<DateTime, ApiError> {
 
 pub fn date(s: &str) -> Result<Date, ApiError> {
     Date::parse_iso(s).map_err(|e| ApiError::Store(sqlx::Error::Decode(Box::new(e))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The PostgreSQL literal ends where it should whatever the text holds (the lexer's rule:
+    /// the first closing tag after the opening one ends it).
+    #[test]
+    fn a_dollar_quoted_literal_ends_at_its_own_tag() {
+        for s in ["", "$", "$v", "abc$v", "$v$", "x$v$y$v1$", "v$", "'; DROP TABLE ticket; --", "a$v1"] {
+            let quoted = literal_for(Backend::Postgres, s);
+            let tag = &quoted[..quoted[1..].find('$').unwrap() + 2];
+            assert!(quoted.starts_with(tag) && quoted.ends_with(tag), "{quoted}");
+            let body = &quoted[tag.len()..];
+            assert_eq!(&body[..body.find(tag).unwrap()], s, "{quoted}");
+        }
+        assert_eq!(literal_for(Backend::Sqlite, "it's"), "'it''s'");
+    }
 }

@@ -309,11 +309,13 @@ async fn twenty_kiosks_race_for_one_slot() {
 async fn walk_ins_arriving_together_are_each_their_own_ticket() {
     let app = TestApp::new().await;
     let enq = |p: &demo::DemoPatient, rid: &str| with(p, json!({"lpuId": 1, "kioskId": 2, "requestId": rid}));
+    // Request ids are the caller's text, and a group writes them into its SQL as literals:
+    // quotes, dollar-quote tags, backslashes and a statement's end are only text.
+    let rid = |n: usize| format!("r{n}'); DELETE FROM ticket; -- $v$ $v1$ \\' {n}$");
     let who: Vec<usize> = (0..50).filter(|&i| central::seed::attached(i)).take(30).collect();
-    let mut calls: Vec<Value> =
-        who.iter().enumerate().map(|(n, &i)| enq(&patient(i), &format!("r{n}"))).collect();
+    let mut calls: Vec<Value> = who.iter().enumerate().map(|(n, &i)| enq(&patient(i), &rid(n))).collect();
     // The same request again (a kiosk's retry) and the same patient under a new request.
-    calls.push(enq(&patient(who[3]), "r3"));
+    calls.push(enq(&patient(who[3]), &rid(3)));
     calls.push(enq(&patient(who[5]), "again"));
     calls.push(json!({"omsNumber": "7700000000000016", "birthDate": "1990-01-01", "lpuId": 1, "kioskId": 2, "requestId": "nobody"}));
     let answers =
@@ -347,6 +349,9 @@ async fn walk_ins_arriving_together_are_each_their_own_ticket() {
     places.sort_unstable();
     assert_eq!(places, (0..30).collect::<Vec<u64>>());
     assert_eq!(ok(&app.queue("getQueueState", json!({"lpuId": 1})).await)["waiting"], 30);
+    assert_eq!(app.state.walk_in_rollbacks(), 0, "every group was written as a group");
+    // The retry is answered from what the group stored, quotes and all.
+    assert_eq!(ok(&app.queue("enqueueWalkIn", enq(&patient(who[3]), &rid(3))).await), ok(&answers[3]));
 }
 
 #[tokio::test]
@@ -399,6 +404,7 @@ async fn walk_in_queue_numbering_and_rules() {
     // After a call, a patient may queue again (one *waiting* ticket per day).
     let v = app.queue("enqueueWalkIn", enq(&patient(0), 1, "again")).await;
     assert_eq!(ok(&v)["ticketNumber"], "Д-004");
+    assert_eq!(app.state.walk_in_rollbacks(), 0, "each walk-in was written by the group path");
 }
 
 #[tokio::test]

@@ -90,6 +90,8 @@ pub struct AppState {
     walk_ins: std::sync::OnceLock<crate::walk_in::WalkIns>,
     /// Set when the service stops: feed sessions close so graceful shutdown can finish.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// The staff console's sessions on this node.
+    pub(crate) console: crate::console::Sessions,
 }
 
 impl std::fmt::Debug for AppState {
@@ -121,6 +123,7 @@ impl AppState {
             salt: tokio::sync::OnceCell::new(),
             walk_ins: std::sync::OnceLock::new(),
             stopping: tokio::sync::watch::channel(false).0,
+            console: crate::console::Sessions::default(),
         }
     }
 
@@ -237,6 +240,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route(wire::EVENTS_PATH, get(events))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .merge(crate::console::router())
         .with_state(state)
 }
 
@@ -437,24 +441,44 @@ async fn rpc(
             Err(RpcError::protocol(rpc_code::METHOD_NOT_FOUND, format!("Method not found: {}", req.method))),
         );
     };
-    let outcome = gate_and_run(&state, method, &who, &req).await;
-    match outcome {
+    match gate_and_run(&state, method, &who, &req).await {
         Ok(v) => reply(req.id, Ok(v)),
         Err(e) => {
-            match &e {
-                // Internals stay in the log; method names carry no personal data.
-                ApiError::Store(inner) => log::error!("{method}: storage error: {inner}"),
-                ApiError::Forbidden(r) => {
-                    state.metrics.refused(*r);
-                    log::warn!("{method} refused to {} ({}): {r:?}", who.key, who.role);
-                }
-                ApiError::RateLimited => state.metrics.refused(Refusal::RateLimited),
-                ApiError::RequestIdReused => state.metrics.refused(Refusal::RequestIdReused),
-                _ => {}
-            }
+            note_refusal(&state, method, &who, &e);
             reply(req.id, Err(e.to_rpc()))
         }
     }
+}
+
+/// Counts and logs a call's failure (internals stay in the log; method names carry no
+/// personal data).
+fn note_refusal(state: &AppState, method: Method, who: &Identity, e: &ApiError) {
+    match e {
+        ApiError::Store(inner) => log::error!("{method}: storage error: {inner}"),
+        ApiError::Forbidden(r) => {
+            state.metrics.refused(*r);
+            log::warn!("{method} refused to {} ({}): {r:?}", who.key, who.role);
+        }
+        ApiError::RateLimited => state.metrics.refused(Refusal::RateLimited),
+        ApiError::RequestIdReused => state.metrics.refused(Refusal::RequestIdReused),
+        _ => {}
+    }
+}
+
+/// `method` called by `who` from inside central (the staff console): the same gate, rules,
+/// metrics and feed events as a JSON-RPC request.
+pub(crate) async fn call(
+    state: &AppState,
+    method: Method,
+    who: &Identity,
+    params: Value,
+) -> Result<Value, ApiError> {
+    let req = Request { jsonrpc: "2.0".into(), id: Value::Null, method: method.name().into(), params };
+    let outcome = gate_and_run(state, method, who, &req).await;
+    if let Err(e) = &outcome {
+        note_refusal(state, method, who, e);
+    }
+    outcome
 }
 
 /// The gate (role, rate limits) and the call, retried when PostgreSQL rolled it back for a
@@ -569,6 +593,9 @@ async fn dispatch(
             let status = if method == Method::CompleteTicket { "done" } else { "noshow" };
             queue::finish_ticket(st, &params(p)?, status, &state.clinic(who).await?, &who.rooms).await?
         }
+        Method::RecallTicket => {
+            queue::recall(st, &params(p)?, &state.clinic(who).await?, &who.rooms, now).await?
+        }
         Method::SyncOfflineTickets => {
             let sp: wire::SyncParams = params(p)?;
             if who.device != Some(sp.kiosk_id) {
@@ -633,7 +660,10 @@ async fn events(
     q: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let Some(who) = state.identity(&headers) else { return unauthorized(&state) };
+    // A board's bearer token, or the staff console's session (a browser cannot send a header
+    // on a WebSocket; only from the console's own origin).
+    let who = state.identity(&headers).or_else(|| crate::console::feed_identity(&state, &headers));
+    let Some(who) = who else { return unauthorized(&state) };
     if !protocol::auth::FEED.contains(&who.role) {
         return forbidden_http(&state, Refusal::Role, StatusCode::FORBIDDEN);
     }

@@ -219,6 +219,13 @@ impl Tokens {
         constant_time_eq(k, &h).then(|| v.clone())
     }
 
+    /// The identity of the token whose SHA-256 is `h` (a console session keeps the hash, not
+    /// the token, and finds the identity again on every request: a revoked token ends it).
+    pub fn lookup_hash(&self, h: &[u8; 32]) -> Option<Arc<Identity>> {
+        let (k, v) = self.by_hash.get_key_value(h)?;
+        constant_time_eq(k, h).then(|| v.clone())
+    }
+
     /// Adds a token given in clear (the demo, tests). Empty or repeated tokens are refused.
     pub fn add(&mut self, token: &str, who: Identity) -> Result<(), TokenError> {
         if token.trim().is_empty() {

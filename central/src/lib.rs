@@ -5,6 +5,7 @@
 //! - [`app`]: the router (`app(state)`), `serve`/`serve_tls`, the authorization gate,
 //!   JSON-RPC envelope handling, the WebSocket feed, health.
 //! - [`auth`]: tokens (stored as SHA-256) and the identity each stands for.
+//! - [`console`]: the staff console at `/console/` (login, doctor's cabinet view).
 //! - [`limits`]: rate limits and device last-seen, kept in the database (shared by nodes).
 //! - [`metrics`]: the counters of `/metrics`.
 //! - [`tls`]: HTTPS served by central itself; lab certificates.
@@ -24,6 +25,7 @@ pub mod app;
 pub mod auth;
 pub mod booking;
 pub mod client;
+pub mod console;
 pub mod embedded;
 pub mod error;
 pub mod feed;

@@ -25,10 +25,12 @@ pub enum Refusal {
     RequestIdReused,
     /// Too many open feed connections for one token.
     FeedConnections,
+    /// A console POST without the session's CSRF token, or from another origin.
+    Csrf,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 8] = [
+    const ALL: [Refusal; 9] = [
         Refusal::Unauthorized,
         Refusal::Role,
         Refusal::Clinic,
@@ -37,6 +39,7 @@ impl Refusal {
         Refusal::RateLimited,
         Refusal::RequestIdReused,
         Refusal::FeedConnections,
+        Refusal::Csrf,
     ];
 
     fn label(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Refusal {
             Refusal::RateLimited => "rate_limited",
             Refusal::RequestIdReused => "request_id_reused",
             Refusal::FeedConnections => "feed_connections",
+            Refusal::Csrf => "csrf",
         }
     }
 }
@@ -56,7 +60,7 @@ impl Refusal {
 #[derive(Debug)]
 pub struct Metrics {
     calls: Vec<AtomicU64>,
-    refused: [AtomicU64; 8],
+    refused: [AtomicU64; 9],
     feed_open: AtomicI64,
     feed_dropped_slow: AtomicU64,
     feed_dropped_idle: AtomicU64,

@@ -526,6 +526,91 @@ pub async fn finish_ticket(
     Ok((json!("OK"), vec![(lpu as u32, ev)]))
 }
 
+/// `recallTicket`: the ticket, called to its cabinet, is called again (a new `called` event;
+/// the boards show and announce it as a fresh call).
+pub async fn recall(
+    st: &Store,
+    p: &TicketParams,
+    lpus: &[i64],
+    rooms: &[String],
+    now: Now,
+) -> Result<(Value, Events), ApiError> {
+    let (_guard, mut tx) = st.begin_write().await?;
+    let r = sqlx::query("SELECT lpu_id, day, number, room FROM ticket WHERE id = $1 AND status = 'called'")
+        .bind(&p.ticket_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
+    let (lpu, day, number, room): (i64, String, String, Option<String>) =
+        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+    if !lpus.contains(&lpu) {
+        return Err(ApiError::Forbidden(crate::metrics::Refusal::Clinic));
+    }
+    let room = room.unwrap_or_default();
+    if !rooms.is_empty() && !rooms.contains(&room) {
+        return Err(ApiError::Forbidden(crate::metrics::Refusal::Room));
+    }
+    let ev = append(&mut tx, lpu, &day, |seq| FeedEvent::Called {
+        seq,
+        ticket_number: number,
+        room,
+        called_at: now,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok((json!("OK"), vec![(lpu as u32, ev)]))
+}
+
+/// What a doctor's console shows for a cabinet: the ticket called there now, how many wait,
+/// and the next tickets in the order they will be called (numbers only: no names).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CabinetView {
+    pub room: String,
+    pub current: Option<CalledNow>,
+    pub waiting: u32,
+    pub next: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CalledNow {
+    pub ticket_id: String,
+    pub ticket_number: String,
+}
+
+pub async fn cabinet(st: &Store, lpu: u32, room: &str, now: Now, next: i64) -> Result<CabinetView, ApiError> {
+    let lpu = i64::from(lpu);
+    let day = now.date.to_string();
+    let current = sqlx::query(
+        "SELECT id, number FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'called' AND room = $3
+         ORDER BY called_utc DESC, id DESC LIMIT 1",
+    )
+    .bind(lpu)
+    .bind(&day)
+    .bind(room)
+    .fetch_optional(&st.pool)
+    .await?
+    .map(|r| Ok::<_, sqlx::Error>(CalledNow { ticket_id: r.try_get(0)?, ticket_number: r.try_get(1)? }))
+    .transpose()?;
+    // The order callNext takes them in.
+    let rows = sqlx::query(
+        "SELECT number FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'
+         ORDER BY issued_utc, id LIMIT $3",
+    )
+    .bind(lpu)
+    .bind(&day)
+    .bind(next)
+    .fetch_all(&st.pool)
+    .await?;
+    Ok(CabinetView {
+        room: room.to_owned(),
+        current,
+        waiting: waiting_count(&st.pool, lpu, &day).await?,
+        next: rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?,
+    })
+}
+
 async fn last_calls(st: &Store, lpu: i64, day: &str, limit: i64) -> Result<Vec<Call>, ApiError> {
     let rows = sqlx::query(
         "SELECT number, room, called_at FROM ticket WHERE lpu_id = $1 AND day = $2 AND called_utc IS NOT NULL

@@ -31,7 +31,9 @@ fn sample(method: Method) -> Value {
         Method::EnqueueWalkIn => with(&p, json!({"lpuId": 1, "kioskId": 2, "requestId": "m"})),
         Method::GetQueueState => json!({"lpuId": 1}),
         Method::CallNext => json!({"lpuId": 1, "room": "214"}),
-        Method::CompleteTicket | Method::MarkNoShow => json!({"ticketId": "1-2026-11-23-000001"}),
+        Method::CompleteTicket | Method::MarkNoShow | Method::RecallTicket => {
+            json!({"ticketId": "1-2026-11-23-000001"})
+        }
         Method::SyncOfflineTickets => json!({"kioskId": 2, "tickets": []}),
     };
     if method == Method::ShiftAppointment {

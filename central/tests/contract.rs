@@ -170,6 +170,8 @@ async fn every_method_answers_every_demo_patient_in_the_real_types() {
         queue(&app, &mut c, Method::CallNext, json!({"lpuId": 1, "room": "214", "doctorId": 101})).await;
     queue(&app, &mut c, Method::CompleteTicket, json!({"ticketId": called.unwrap()["ticketId"]})).await;
     let called = queue(&app, &mut c, Method::CallNext, json!({"lpuId": 1, "room": "215"})).await;
+    queue(&app, &mut c, Method::RecallTicket, json!({"ticketId": called.as_ref().unwrap()["ticketId"]}))
+        .await;
     queue(&app, &mut c, Method::MarkNoShow, json!({"ticketId": called.unwrap()["ticketId"]})).await;
     queue(&app, &mut c, Method::GetQueueState, json!({"lpuId": 1})).await;
     // Nobody waits at the branch: callNext answers null, which its schema allows.

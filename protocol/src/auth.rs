@@ -87,7 +87,7 @@ pub fn allowed(method: Method) -> &'static [Role] {
         | Method::GetReferralsInfo
         | Method::EnqueueWalkIn => PATIENT_FACING,
         Method::GetQueueState => EVERYONE,
-        Method::CallNext | Method::CompleteTicket | Method::MarkNoShow => &[Doctor],
+        Method::CallNext | Method::CompleteTicket | Method::MarkNoShow | Method::RecallTicket => &[Doctor],
         // Offline tickets come from a kiosk's own journal, under its own device id.
         Method::SyncOfflineTickets => &[Kiosk],
     }

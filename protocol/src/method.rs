@@ -127,6 +127,9 @@ methods! {
     CompleteTicket = "completeTicket" on Queue, TicketParams => String, writes: true;
     /// Answers `"OK"`.
     MarkNoShow = "markNoShow" on Queue, TicketParams => String, writes: true;
+    /// Calls a called ticket again to its cabinet (the patient did not come at the first
+    /// call): a new `called` event for the boards. Answers `"OK"`.
+    RecallTicket = "recallTicket" on Queue, TicketParams => String, writes: true;
     SyncOfflineTickets = "syncOfflineTickets" on Queue, SyncParams => Vec<SyncedTicket>, writes: true;
 }
 

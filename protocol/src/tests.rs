@@ -168,6 +168,7 @@ fn every_method_round_trips() {
                 round_trip::<call::CompleteTicket>(json!({"ticketId": "t1"}), json!("OK"))
             }
             Method::MarkNoShow => round_trip::<call::MarkNoShow>(json!({"ticketId": "t1"}), json!("OK")),
+            Method::RecallTicket => round_trip::<call::RecallTicket>(json!({"ticketId": "t1"}), json!("OK")),
             Method::SyncOfflineTickets => round_trip::<call::SyncOfflineTickets>(
                 json!({"kioskId": 2, "lpuId": 1, "tickets": [{"localNumber": "К2-001", "omsNumber": "7700000000000016",
                     "birthDate": "1948-03-05", "issuedAt": "2026-11-23T09:00:00+03:00", "requestId": "k2-5"}]}),

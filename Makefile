@@ -19,6 +19,8 @@ DEPS_TEST := postgresql python3-venv
 DEPS_SESSION := cage xwayland grim curl procps
 # The `linuxkms` feature (kiosk straight on DRM/KMS): libinput, xkbcommon, udev.
 DEPS_KMS := libinput-dev libxkbcommon-dev libudev-dev
+# The staff console's browser test drives headless Chromium through chromedriver (WebDriver).
+DEPS_BROWSER := chromium chromium-driver
 # The Debian package: dpkg-shlibdeps finds the shared libraries the binaries link.
 DEPS_DEB := dpkg-dev
 # libFuzzer is C++, built by libfuzzer-sys.
@@ -40,7 +42,7 @@ demo: deps
 	$(TARGET)/release/infomat-dev demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless)
 
 test: deps
-	@scripts/ensure-deps.sh $(DEPS_TEST) $(DEPS_DEB) $(DEPS_SESSION) $(DEPS_KMS)
+	@scripts/ensure-deps.sh $(DEPS_TEST) $(DEPS_DEB) $(DEPS_SESSION) $(DEPS_KMS) $(DEPS_BROWSER)
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	scripts/test-pg.sh

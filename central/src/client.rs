@@ -1,5 +1,6 @@
-//! A minimal HTTP/1.1 client for loopback tools (`central call-next`) and tests: one POST per
-//! connection, plain `http://` only. Kiosks use a real client (TLS, pooling, retries).
+//! A minimal HTTP/1.1 client for loopback tools (`central call-next`) and tests (the browser
+//! tests' WebDriver client too): one request per connection, plain `http://` only. Kiosks use
+//! a real client (TLS, pooling, retries).
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -51,27 +52,68 @@ pub async fn post(
     token: Option<&str>,
     body: &[u8],
 ) -> Result<(u16, Vec<u8>), ClientError> {
+    request("POST", base, path, token, body).await
+}
+
+/// `method` (GET, POST, DELETE) with a JSON `body` (empty: none), returning the status code
+/// and body whatever the status.
+pub async fn request(
+    method: &str,
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>), ClientError> {
     let host =
         base.strip_prefix("http://").ok_or_else(|| ClientError::Url(base.to_owned()))?.trim_end_matches('/');
     let mut s =
         tokio::net::TcpStream::connect(host).await.map_err(|e| ClientError::Connect(host.to_owned(), e))?;
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).await?;
     s.write_all(body).await?;
+    // Read to the end of the answer, not of the connection: a server may keep it open despite
+    // `Connection: close` (chromedriver does).
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await?;
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| ClientError::Status("no HTTP response".into()))?;
+    let mut chunk = [0u8; 16 * 1024];
+    let split = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(ClientError::Status("no HTTP response".into()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let lower = head.to_ascii_lowercase();
+    let length = lower
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    loop {
+        let have = buf.len() - (split + 4);
+        let complete = match length {
+            Some(len) => have >= len,
+            None if lower.contains("transfer-encoding: chunked") => buf.ends_with(b"0\r\n\r\n"),
+            None => false,
+        };
+        if complete {
+            break;
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
     let status: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     let mut payload = buf[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if lower.contains("transfer-encoding: chunked") {
         payload = dechunk(&payload);
     }
     Ok((status, payload))

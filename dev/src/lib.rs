@@ -7,6 +7,7 @@
 //! - [`script`]: scripted visits through the production runtime without a window.
 //! - [`demo`]: `infomat-dev demo` (headless script, or the window with the board beside it).
 //! - [`soak`]: `infomat-dev soak`, thousands of visits with accounting at the end.
+//! - [`webdriver`]: a W3C WebDriver client for the staff console's browser tests.
 //!
 //! The UI flow tests (`dev/tests/`) start `kiosk::runtime::Runtime` on these peers and press
 //! its buttons by accessible label.
@@ -15,6 +16,7 @@ pub mod demo;
 pub mod rig;
 pub mod script;
 pub mod soak;
+pub mod webdriver;
 
 /// The `kiosk` binary of the same build: beside this program, or one level up from a test's
 /// or benchmark's `deps/` directory. `cargo build -p kiosk` (or any workspace build) makes it.

@@ -72,9 +72,15 @@ impl Conn {
             "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
+        self.send(&head, body).await.1
+    }
+
+    /// A request with these head lines (no trailing blank line); returns the head and body.
+    async fn send(&mut self, head: &str, body: &[u8]) -> (String, Vec<u8>) {
         self.w.write_all(head.as_bytes()).await.unwrap();
         self.w.write_all(body).await.unwrap();
         let mut len = 0;
+        let mut answer_head = String::new();
         loop {
             let mut line = String::new();
             self.r.read_line(&mut line).await.unwrap();
@@ -84,10 +90,25 @@ impl Conn {
             if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
                 len = v.trim().parse().unwrap();
             }
+            answer_head.push_str(&line);
         }
         let mut body = vec![0; len];
         self.r.read_exact(&mut body).await.unwrap();
-        body
+        (answer_head, body)
+    }
+
+    /// The staff console: a form POST or a GET with the session cookie.
+    async fn console(&mut self, cookie: &str, path: &str, form: Option<&str>) -> (String, Vec<u8>) {
+        let (method, body) = match form {
+            Some(f) => ("POST", f.as_bytes()),
+            None => ("GET", &b""[..]),
+        };
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\nCookie: {}={cookie}\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+            central::console::COOKIE,
+            body.len()
+        );
+        self.send(&head, body).await
     }
 }
 
@@ -355,6 +376,8 @@ fn main() {
         let p = p99(&lat);
         row(&format!("central: `called` to {subscribers} WebSocket subscribers"), "p99 < 100 ms", lat, p < 100.0);
 
+        console(&addr, &state, &enps, birth, &next, secs, full).await;
+
         if let Ok(admin) = std::env::var("INFOMAT_BENCH_PG")
             && !admin.is_empty()
         {
@@ -362,6 +385,123 @@ fn main() {
         }
         let _ = std::fs::remove_dir_all(&dir);
     });
+}
+
+/// Opens a board's feed (the bench token) and returns it after the snapshot.
+async fn feed(
+    addr: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/api/queue/v1/events?lpuId=1").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let _snapshot = ws.next().await;
+    ws
+}
+
+/// The staff console (issue #17): a doctor's button -> the `called` frame on a board's feed,
+/// and the doctor's page served with 100 live feed connections open.
+async fn console(
+    addr: &str,
+    state: &AppState,
+    enps: &Arc<Vec<String>>,
+    birth: Date,
+    next: &Arc<AtomicUsize>,
+    secs: f64,
+    full: bool,
+) {
+    served(state).await;
+    let mut c = Conn::open(addr).await;
+    let login = format!("token={DOCTOR}&room=214");
+    let (head, _) = c
+        .send(
+            &format!(
+                "POST /console/login HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                login.len()
+            ),
+            login.as_bytes(),
+        )
+        .await;
+    let cookie = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().starts_with("set-cookie:").then(|| l.to_owned()))
+        .and_then(|l| l.split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned()))
+        .expect("a console session");
+    let (_, page) = c.console(&cookie, "/console/", None).await;
+    let page = String::from_utf8(page).unwrap();
+    let at = page.find(r#"name="csrf" value=""#).unwrap() + 19;
+    let csrf = page[at..at + 64].to_owned();
+    // Each press calls a fresh ticket.
+    let presses = if full { 200 } else { 10 };
+    let make = writes(enps.clone(), birth, next.clone(), "console");
+    for i in 0..presses {
+        let (path, body) = make(i);
+        no_error(&Conn::open(addr).await.post(path, &body).await);
+    }
+    let mut board = feed(addr).await;
+    let mut lat = Vec::new();
+    let call = format!("csrf={csrf}&room=214&action=call");
+    for _ in 0..presses {
+        let t0 = Instant::now();
+        let (_, answer) = c.console(&cookie, "/console/doctor", Some(&call)).await;
+        let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        assert!(answer["error"].is_null(), "{answer}");
+        loop {
+            let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = board.next().await else {
+                continue;
+            };
+            if t.contains("\"called\"") {
+                break;
+            }
+        }
+        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let p = p99(&lat);
+    row(
+        &format!(
+            "central: console button (callNext) -> `called` frame on a board's feed ({presses} presses)"
+        ),
+        "p99 ≤ 100 ms (with the board's frame)",
+        lat,
+        p <= 100.0,
+    );
+    // 100 boards (or doctors' pages) live while 50 clients load the doctor's page.
+    let mut open = Vec::new();
+    for _ in 0..100 {
+        open.push(feed(addr).await);
+    }
+    let count = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (addr, cookie, count) = (addr.to_owned(), cookie.clone(), count.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::open(&addr).await;
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let (head, _) = c.console(&cookie, "/console/", None).await;
+                assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    let rps = count.load(Ordering::Relaxed) as f64 / secs;
+    drop(open);
+    row(
+        &format!(
+            "central: console doctor's page, 50 clients, 100 live feed connections, SQLite: {rps:.0} req/s"
+        ),
+        "≥ 500 req/s",
+        lat,
+        rps >= 500.0,
+    );
 }
 
 /// Two central nodes on one PostgreSQL database, the clients spread over both.

@@ -583,7 +583,10 @@ pub async fn cabinet(st: &Store, lpu: u32, room: &str, now: Now, next: i64) -> R
     let lpu = i64::from(lpu);
     let day = now.date.to_string();
     let current = sqlx::query(
-        "SELECT id, number FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'called' AND room = $3
+        // `called_utc IS NOT NULL` keeps the walk down `ticket_calls` to the day's calls (newest
+        // first, so it stops at once), not every ticket of the day.
+        "SELECT id, number FROM ticket WHERE lpu_id = $1 AND day = $2 AND called_utc IS NOT NULL
+           AND status = 'called' AND room = $3
          ORDER BY called_utc DESC, id DESC LIMIT 1",
     )
     .bind(lpu)

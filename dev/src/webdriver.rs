@@ -46,6 +46,9 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
+            // Its own process group, Chromium included: a test that panics takes them all
+            // down in `Drop` instead of leaving browsers running.
+            .process_group(0)
             .spawn()
             .map_err(|e| WebDriverError::Start(e.to_string()))?;
         let base = format!("http://127.0.0.1:{port}");
@@ -65,7 +68,7 @@ impl Browser {
         }
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--lang=ru-RU",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=ru-RU",
                      format!("--window-size={width},{height}"), "--hide-scrollbars"]}}}});
         let mut b = Browser { base, session: String::new(), driver };
         let v = b.send("POST", "/session", caps).await?;
@@ -193,5 +196,16 @@ impl Browser {
     pub async fn close(mut self) {
         let _ = self.session("DELETE", "", Value::Null).await;
         let _ = self.driver.kill().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }

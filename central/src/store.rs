@@ -142,6 +142,16 @@ pub fn db_url(db: &str) -> String {
     }
 }
 
+/// sqlx logs the text of every statement (at debug) and of slow ones (at warn). A walk-in
+/// group's batches carry their values as literals (`walk_in`), policy numbers included, and a
+/// policy number must never reach a log: statements are not logged at all.
+fn quiet(options: sqlx::any::AnyConnectOptions) -> sqlx::any::AnyConnectOptions {
+    use sqlx::ConnectOptions;
+    options
+        .log_statements(log::LevelFilter::Off)
+        .log_slow_statements(log::LevelFilter::Off, std::time::Duration::from_secs(1))
+}
+
 impl Store {
     /// Opens and migrates `db`; errors name the database with its password hidden.
     pub async fn open_checked(db: &str) -> Result<Store, OpenError> {
@@ -172,7 +182,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(&url)
+            .connect_with(quiet(url.parse()?))
             .await?;
         let store = Store {
             pool,

@@ -113,6 +113,12 @@ pub async fn request(
     }
     let status: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     let mut payload = buf[split + 4..].to_vec();
+    if let Some(len) = length {
+        if payload.len() < len {
+            return Err(ClientError::Status(format!("answer cut short ({} of {len} bytes)", payload.len())));
+        }
+        payload.truncate(len);
+    }
     if lower.contains("transfer-encoding: chunked") {
         payload = dechunk(&payload);
     }

@@ -248,8 +248,10 @@ async fn login(
     let (Ok(id), Ok(csrf)) = (generate(), generate()) else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let room =
-        Some(form.room.trim().to_owned()).filter(|r| !r.is_empty()).or_else(|| who.rooms.first().cloned());
+    // A cabinet the token is not bound to is not taken: the token's first cabinet instead.
+    let room = Some(form.room.trim().to_owned())
+        .filter(|r| !r.is_empty() && may_open(&who, r))
+        .or_else(|| who.rooms.first().cloned());
     {
         let now = Instant::now();
         let mut sessions = state.console.by_id.lock().expect("sessions lock");
@@ -277,8 +279,12 @@ struct CsrfForm {
 
 fn csrf_ok(session: &Session, presented: &str) -> bool {
     // Compared as hashes: constant time, whatever the lengths.
-    let (a, b) = (hash(&session.csrf), hash(presented));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::auth::constant_time_eq(&hash(&session.csrf), &hash(presented))
+}
+
+/// Whether `who` may work in cabinet `room` (a token bound to cabinets: only those).
+fn may_open(who: &Identity, room: &str) -> bool {
+    who.rooms.is_empty() || who.rooms.iter().any(|r| r == room)
 }
 
 async fn logout(
@@ -305,7 +311,7 @@ struct RoomQuery {
 async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap, q: Query<RoomQuery>) -> Response {
     let Some(mut s) = staff(&state, &headers) else { return Redirect::to("/console/login").into_response() };
     if let Some(room) = q.room.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        if !s.who.rooms.is_empty() && !s.who.rooms.iter().any(|r| r == room) {
+        if !may_open(&s.who, room) {
             return StatusCode::FORBIDDEN.into_response();
         }
         s.session.room = Some(room.to_owned());
@@ -459,11 +465,11 @@ async fn doctor_action(
         return StatusCode::FORBIDDEN.into_response();
     }
     let room = form.room.trim().to_owned();
+    if !may_open(&s.who, &room) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
     let (method, params) = match form.action.as_str() {
-        "call" => (
-            Method::CallNext,
-            json!({"lpuId": s.who.lpu, "room": room, "doctorId": s.who.doctor_id, "requestId": generate().unwrap_or_default()}),
-        ),
+        "call" => (Method::CallNext, json!({"lpuId": s.who.lpu, "room": room, "doctorId": s.who.doctor_id})),
         "recall" => (Method::RecallTicket, json!({"ticketId": form.ticket})),
         "done" => (Method::CompleteTicket, json!({"ticketId": form.ticket})),
         "noshow" => (Method::MarkNoShow, json!({"ticketId": form.ticket})),
@@ -508,7 +514,7 @@ async fn doctor_state(
     let Some(room) = q.room.clone().or(s.session.room.clone()) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    if !s.who.rooms.is_empty() && !s.who.rooms.contains(&room) {
+    if !may_open(&s.who, &room) {
         return StatusCode::FORBIDDEN.into_response();
     }
     match queue::cabinet(&state.store, s.who.lpu, &room, (state.clock)(), NEXT_SHOWN).await {

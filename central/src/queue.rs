@@ -536,11 +536,15 @@ pub async fn recall(
     now: Now,
 ) -> Result<(Value, Events), ApiError> {
     let (_guard, mut tx) = st.begin_write().await?;
-    let r = sqlx::query("SELECT lpu_id, day, number, room FROM ticket WHERE id = $1 AND status = 'called'")
-        .bind(&p.ticket_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
+    // Today's calls only: a ticket left `called` yesterday is not called again.
+    let r = sqlx::query(
+        "SELECT lpu_id, day, number, room FROM ticket WHERE id = $1 AND status = 'called' AND day = $2",
+    )
+    .bind(&p.ticket_id)
+    .bind(now.date.to_string())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
     let (lpu, day, number, room): (i64, String, String, Option<String>) =
         (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
     if !lpus.contains(&lpu) {

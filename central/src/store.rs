@@ -297,12 +297,16 @@ impl Store {
 fn literal_for(backend: Backend, s: &str) -> String {
     match backend {
         Backend::Postgres => {
-            let mut tag = String::from("$v$");
-            let mut i = 0;
-            // The literal ends at the first tag after the opening one: that must be ours.
+            // The literal ends at the first tag after the opening one: that must be ours. A tag
+            // made from the text's own hash cannot be in the text (short of a hash fixed point),
+            // so one check almost always settles it; trying tags one by one would let a caller
+            // who fills a request id with `$vN$` make every quoting cost its square.
+            let h = crate::auth::hex(&crate::auth::hash(s)[..8]);
+            let mut tag = format!("$h{h}$");
+            let mut i = 0u32;
             while format!("{s}{tag}").find(&tag) != Some(s.len()) {
                 i += 1;
-                tag = format!("$v{i}$");
+                tag = format!("$h{h}x{i}$");
             }
             format!("{tag}{s}{tag}")
         }

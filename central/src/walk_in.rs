@@ -209,7 +209,10 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
         store::LPU_COLS.replacen("SELECT ", "SELECT CAST('c' AS TEXT), ", 1)
     );
     // Counter rows in one order everywhere (the day's, then the feed's: '2…' < 'feed-seq'), so
-    // that writers wait for each other instead of deadlocking.
+    // that writers wait for each other instead of deadlocking. (An offline sync inserts its
+    // ticket before it takes the feed's row: for the same patient at the same moment the two
+    // can deadlock; PostgreSQL breaks it within a second, the group rolls back and its walk-ins
+    // are written one by one.)
     let mut rows: Vec<(i64, String)> = days.iter().cloned().collect();
     rows.extend(days.iter().map(|(l, _)| (*l, "feed-seq".to_owned())));
     rows.sort();

@@ -226,6 +226,24 @@ async fn a_doctor_calls_repeats_marks_a_no_show_and_finishes_from_the_console() 
 }
 
 #[tokio::test]
+async fn a_doctor_bound_to_a_cabinet_cannot_work_in_another() {
+    let t = TestApp::new().await;
+    walk_ins(&t, 1).await;
+    // Asking for 215 at login gives the token's own cabinet.
+    let cookie = session_of(&login(&t, DOCTOR_214, "215").await);
+    let page = get(&t, "/console/", &cookie).await;
+    assert!(page.body.contains("Кабинет 214"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    for path in ["/console/?room=215", "/console/doctor/state?room=215"] {
+        assert_eq!(get(&t, path, &cookie).await.status, 403, "{path}");
+    }
+    // Neither its view nor a call for 215.
+    let a = act(&t, &cookie, &[("csrf", csrf.as_str()), ("room", "215"), ("action", "call")], None).await;
+    assert_eq!(a.status, 403);
+    assert_eq!(ok(&t.queue("getQueueState", json!({"lpuId": 1})).await)["waiting"], 1);
+}
+
+#[tokio::test]
 async fn a_revoked_token_ends_its_console_sessions() {
     let t = TestApp::new().await;
     let cookie = session_of(&login(&t, DOCTOR, "214").await);

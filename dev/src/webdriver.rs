@@ -193,9 +193,9 @@ impl Browser {
     }
 
     /// Ends the session (Chromium exits) and the driver.
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.session("DELETE", "", Value::Null).await;
-        let _ = self.driver.kill().await;
+        // Drop kills the driver's process group (Chromium too, should the DELETE have failed).
     }
 }
 

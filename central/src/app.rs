@@ -159,7 +159,7 @@ impl AppState {
     }
 
     /// The clinic a token covers: its own `lpuId` and its branches'.
-    async fn clinic(&self, who: &Identity) -> Result<Arc<Vec<i64>>, ApiError> {
+    pub(crate) async fn clinic(&self, who: &Identity) -> Result<Arc<Vec<i64>>, ApiError> {
         if let Some(c) = self.clinics.lock().expect("clinics lock").get(&who.lpu) {
             return Ok(c.clone());
         }
@@ -209,7 +209,7 @@ impl AppState {
     }
 
     /// Publishes committed events: directly here, or through PostgreSQL so every node does.
-    async fn publish(&self, events: Events) {
+    pub(crate) async fn publish(&self, events: Events) {
         for (lpu, ev) in events {
             match self.store.backend {
                 Backend::Sqlite => self.feed.publish_local(lpu, ev),
@@ -591,7 +591,7 @@ async fn dispatch(
         }
         Method::CompleteTicket | Method::MarkNoShow => {
             let status = if method == Method::CompleteTicket { "done" } else { "noshow" };
-            queue::finish_ticket(st, &params(p)?, status, &state.clinic(who).await?, &who.rooms).await?
+            queue::finish_ticket(st, &params(p)?, status, &state.clinic(who).await?, &who.rooms, now).await?
         }
         Method::RecallTicket => {
             queue::recall(st, &params(p)?, &state.clinic(who).await?, &who.rooms, now).await?
@@ -617,6 +617,10 @@ async fn dispatch(
             let (v, events, clamped) = queue::sync_offline(st, &sp, window, Some(&gate), now).await?;
             state.metrics.offline_clamped(clamped);
             (v, events)
+        }
+        Method::ReportDeviceStatus => {
+            crate::fleet::report(st, who, &params(p)?, now).await?;
+            (json!("OK"), Vec::new())
         }
     };
     state.publish(events).await;

@@ -18,6 +18,20 @@
 //! rooms = ["214"]       # doctors, optional: the cabinets they may call to
 //! doctor_id = 101       # doctors, optional
 //! name = "Киоск, холл"  # for people reading logs and the console
+//! printer = "tcp://10.1.0.40:9100"  # info desks, optional: the desk's ticket printer
+//! ```
+//!
+//! Staff may instead log in to the console with a login and password of their own: one
+//! `[[person]]` table each, the password kept as an Argon2id hash (`central staff add`):
+//!
+//! ```toml
+//! [[person]]
+//! login = "ivanova"
+//! password = "$argon2id$v=19$m=19456,t=2,p=1$…"
+//! role = "doctor"
+//! lpu = 1
+//! rooms = ["214"]
+//! name = "Иванова М. П."
 //! ```
 //!
 //! The old format, `KIOSK_ID=TOKEN` lines with tokens in clear, is still read (role kiosk of the
@@ -66,6 +80,8 @@ pub struct Identity {
     pub doctor_id: Option<u64>,
     /// For people: logs, metrics, the staff console.
     pub name: String,
+    /// Info desks: where the desk's ticket printer is (a link URL, `tcp://HOST:PORT`, ...).
+    pub printer: Option<String>,
     /// Stable and secret-free: scopes request ids, rate limits and feed connections.
     pub key: String,
 }
@@ -79,6 +95,7 @@ impl Identity {
             rooms: Vec::new(),
             doctor_id: None,
             name: String::new(),
+            printer: None,
             key: String::new(),
         };
         i.key = i.default_key(None);
@@ -115,6 +132,8 @@ pub struct TokenRecord {
     pub doctor_id: Option<u64>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printer: Option<String>,
 }
 
 impl fmt::Debug for TokenRecord {
@@ -142,16 +161,13 @@ impl TokenRecord {
             rooms: who.rooms.clone(),
             doctor_id: who.doctor_id,
             name: who.name.clone(),
+            printer: who.printer.clone(),
         }
     }
 
     /// The record as a `[[token]]` table, to append to a tokens file.
     pub fn to_toml(&self) -> String {
-        #[derive(Serialize)]
-        struct One<'a> {
-            token: [&'a TokenRecord; 1],
-        }
-        toml::to_string(&One { token: [self] }).expect("a token record serialises")
+        one_table("token", self)
     }
 
     fn check(&self) -> Result<([u8; 32], Identity), String> {
@@ -159,24 +175,138 @@ impl TokenRecord {
         if self.role.is_device() && self.device.is_none() {
             return Err(format!("role {} needs `device` (the machine's kiosk.id)", self.role));
         }
-        if !self.rooms.is_empty() && self.role != Role::Doctor {
-            return Err(format!("rooms: only doctors are bound to cabinets, not role {}", self.role));
-        }
-        if self.rooms.iter().any(|r| r.trim().is_empty()) {
-            return Err("rooms: an empty cabinet number".into());
-        }
-        let mut who = Identity {
-            role: self.role,
-            lpu: self.lpu,
-            device: self.device,
-            rooms: self.rooms.clone(),
-            doctor_id: self.doctor_id,
-            name: self.name.clone(),
-            key: String::new(),
-        };
+        let mut who = identity(self.role, self.lpu, &self.rooms, self.doctor_id, &self.name, &self.printer)?;
+        who.device = self.device;
         who.key = who.default_key(Some(&h));
         Ok((h, who))
     }
+}
+
+/// `record` as one `[[name]]` table.
+fn one_table(name: &str, record: &impl Serialize) -> String {
+    let mut t = toml::Table::new();
+    let value = toml::Value::try_from(record).expect("a record serialises");
+    t.insert(name.to_owned(), toml::Value::Array(vec![value]));
+    toml::to_string(&t).expect("a record serialises")
+}
+
+/// The identity a record describes, its fields checked.
+fn identity(
+    role: Role,
+    lpu: u32,
+    rooms: &[String],
+    doctor_id: Option<u64>,
+    name: &str,
+    printer: &Option<String>,
+) -> Result<Identity, String> {
+    if !rooms.is_empty() && role != Role::Doctor {
+        return Err(format!("rooms: only doctors are bound to cabinets, not role {role}"));
+    }
+    if rooms.iter().any(|r| r.trim().is_empty()) {
+        return Err("rooms: an empty cabinet number".into());
+    }
+    if let Some(p) = printer {
+        if role != Role::Infodesk {
+            return Err(format!("printer: only info desks have a ticket printer, not role {role}"));
+        }
+        drivers::link::LinkSpec::parse(p).map_err(|e| format!("printer: {e}"))?;
+    }
+    let mut who = Identity::new(role, lpu, None);
+    who.rooms = rooms.to_vec();
+    who.doctor_id = doctor_id;
+    who.name = name.to_owned();
+    who.printer = printer.clone();
+    Ok(who)
+}
+
+/// A member of staff who logs in to the console with a login and password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRecord {
+    pub login: String,
+    /// The password's Argon2id hash as a PHC string (never the password).
+    pub password: String,
+    pub role: Role,
+    pub lpu: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rooms: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctor_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printer: Option<String>,
+}
+
+impl fmt::Debug for PersonRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersonRecord")
+            .field("login", &self.login)
+            .field("password", &"<hidden>")
+            .field("role", &self.role)
+            .field("lpu", &self.lpu)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shortest password `central staff add` accepts.
+pub const PASSWORD_MIN: usize = 10;
+
+impl PersonRecord {
+    /// A record for `who` logging in as `login` with `password` (hashed here with Argon2id and
+    /// a random salt).
+    pub fn new(login: &str, password: &str, who: &Identity) -> Result<PersonRecord, TokenError> {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        if password.chars().count() < PASSWORD_MIN {
+            return Err(TokenError::Random(format!("a password needs at least {PASSWORD_MIN} characters")));
+        }
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| TokenError::Random(e.to_string()))?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| TokenError::Random(e.to_string()))?;
+        let phc = argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| TokenError::Random(e.to_string()))?
+            .to_string();
+        Ok(PersonRecord {
+            login: login.to_owned(),
+            password: phc,
+            role: who.role,
+            lpu: who.lpu,
+            rooms: who.rooms.clone(),
+            doctor_id: who.doctor_id,
+            name: who.name.clone(),
+            printer: who.printer.clone(),
+        })
+    }
+
+    /// The record as a `[[person]]` table, to append to a tokens file.
+    pub fn to_toml(&self) -> String {
+        one_table("person", self)
+    }
+
+    fn check(&self) -> Result<Person, String> {
+        if self.role.is_device() {
+            return Err(format!("role {}: machines log in with tokens, not passwords", self.role));
+        }
+        let login = self.login.trim();
+        if login.is_empty() || login.len() > 64 || login.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err("login: 1 to 64 characters, no spaces".into());
+        }
+        argon2::PasswordHash::new(&self.password)
+            .map_err(|e| format!("password: not an Argon2 hash: {e}"))?;
+        let mut who = identity(self.role, self.lpu, &self.rooms, self.doctor_id, &self.name, &self.printer)?;
+        // One key per person, from the login (not secret, stable across password changes).
+        who.key = format!("{}/{}/p{}", who.lpu, who.role, hex(&hash(login)[..6]));
+        Ok(Person { phc: self.password.clone(), who: Arc::new(who) })
+    }
+}
+
+/// A person's password hash and who they are.
+#[derive(Clone)]
+struct Person {
+    phc: String,
+    who: Arc<Identity>,
 }
 
 #[derive(Deserialize)]
@@ -184,12 +314,15 @@ impl TokenRecord {
 struct TokensFile {
     #[serde(default)]
     token: Vec<TokenRecord>,
+    #[serde(default)]
+    person: Vec<PersonRecord>,
 }
 
-/// The tokens central accepts, by hash.
+/// The tokens central accepts, by hash, and the people who log in with a password.
 #[derive(Default, Clone)]
 pub struct Tokens {
     by_hash: HashMap<[u8; 32], Arc<Identity>>,
+    persons: HashMap<String, Person>,
 }
 
 impl fmt::Debug for Tokens {
@@ -204,6 +337,34 @@ pub type Warnings = Vec<String>;
 impl Tokens {
     pub fn len(&self) -> usize {
         self.by_hash.len()
+    }
+
+    /// Who logs in as `login` with `password`, if the password is theirs. Argon2 makes each
+    /// guess cost tens of milliseconds; the console also limits guesses per login.
+    pub fn person(&self, login: &str, password: &str) -> Option<(Arc<Identity>, [u8; 32])> {
+        use argon2::password_hash::PasswordVerifier;
+        let p = self.persons.get(login.trim())?;
+        let parsed = argon2::PasswordHash::new(&p.phc).ok()?;
+        argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).ok()?;
+        Some((p.who.clone(), hash(&p.phc)))
+    }
+
+    /// The person logged in as `login`, while their password hash is still `phc_hash` (a
+    /// console session keeps it: a changed password or a removed person ends the session).
+    pub fn person_current(&self, login: &str, phc_hash: &[u8; 32]) -> Option<Arc<Identity>> {
+        let p = self.persons.get(login)?;
+        constant_time_eq(&hash(&p.phc), phc_hash).then(|| p.who.clone())
+    }
+
+    /// Adds a person (the demo, tests).
+    pub fn add_person(&mut self, record: &PersonRecord) -> Result<(), TokenError> {
+        let p = record.check().map_err(|message| TokenError::Record {
+            origin: "built-in".into(),
+            index: 0,
+            message,
+        })?;
+        self.persons.insert(record.login.trim().to_owned(), p);
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -243,6 +404,11 @@ impl Tokens {
 
     /// Adds every token of `other`; a token in both is refused.
     pub fn merge(&mut self, other: Tokens, origin: &str) -> Result<(), TokenError> {
+        for (login, p) in other.persons {
+            if self.persons.insert(login, p).is_some() {
+                return Err(TokenError::Duplicate { origin: origin.into(), index: self.persons.len() });
+            }
+        }
         for (h, who) in other.by_hash {
             if self.by_hash.insert(h, who).is_some() {
                 return Err(TokenError::Duplicate { origin: origin.into(), index: self.by_hash.len() });
@@ -270,8 +436,22 @@ impl Tokens {
                 return Err(TokenError::Duplicate { origin: origin.into(), index: i + 1 });
             }
         }
+        for (i, r) in file.person.iter().enumerate() {
+            let p = r.check().map_err(|message| TokenError::Record {
+                origin: origin.into(),
+                index: i + 1,
+                message: format!("person {}: {message}", r.login),
+            })?;
+            if out.persons.insert(r.login.trim().to_owned(), p).is_some() {
+                return Err(TokenError::Record {
+                    origin: origin.into(),
+                    index: i + 1,
+                    message: format!("person {}: the login is taken by an earlier person", r.login),
+                });
+            }
+        }
         let mut warnings = Vec::new();
-        if out.is_empty() {
+        if out.is_empty() && out.persons.is_empty() {
             warnings.push(format!("{origin}: no tokens: every request will get 401"));
         }
         Ok((out, warnings))
@@ -389,6 +569,7 @@ pub fn demo_tokens_in_clear() -> Vec<(&'static str, Identity)> {
         (DEMO_BOARD, named(Role::Board, Some(50), "Демо-табло 50")),
         (DEMO_DOCTOR, named(Role::Doctor, None, "Демо-врач")),
         (DEMO_DESK, named(Role::Infodesk, None, "Демо-регистратура")),
+        (DEMO_ADMIN, named(Role::Admin, None, "Демо-ИТ")),
         (DEMO_HEAD, named(Role::Head, None, "Демо-заведующий")),
     ]
 }
@@ -398,6 +579,7 @@ pub const DEMO_BOARD: &str = "demo-board";
 pub const DEMO_DOCTOR: &str = "demo-doctor";
 pub const DEMO_DESK: &str = "demo-desk";
 pub const DEMO_HEAD: &str = "demo-head";
+pub const DEMO_ADMIN: &str = "demo-admin";
 
 pub fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -468,6 +650,28 @@ mod tests {
         assert!(Tokens::parse("[[token]]\nsha256 = \"00\"\nrole = \"root\"\nlpu = 1\n", "f", 1).is_err());
         let mut t = Tokens::default();
         assert!(matches!(t.add(" ", Identity::new(Role::Board, 1, Some(5))), Err(TokenError::Empty)));
+    }
+
+    #[test]
+    fn people_log_in_with_their_password_and_a_changed_one_ends_sessions() {
+        let mut who = Identity::new(Role::Doctor, 1, None);
+        who.rooms = vec!["214".into()];
+        let rec = PersonRecord::new("ivanova", "correct horse battery", &who).unwrap();
+        let text = rec.to_toml();
+        assert!(!text.contains("correct horse") && text.contains("$argon2id$"), "{text}");
+        assert!(!format!("{rec:?}").contains("argon2"));
+        let (t, w) = Tokens::parse(&text, "f", 1).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        let (found, phc) = t.person("ivanova", "correct horse battery").unwrap();
+        assert_eq!((found.role, found.rooms.clone()), (Role::Doctor, vec!["214".to_owned()]));
+        assert!(t.person("ivanova", "wrong password!").is_none() && t.person("petrov", "x").is_none());
+        assert!(t.person_current("ivanova", &phc).is_some());
+        let changed = PersonRecord::new("ivanova", "another long password", &who).unwrap();
+        let (t2, _) = Tokens::parse(&changed.to_toml(), "f", 1).unwrap();
+        assert!(t2.person_current("ivanova", &phc).is_none(), "the old session's hash no longer matches");
+        assert!(PersonRecord::new("x", "short", &who).is_err());
+        let kiosk = rec.to_toml().replace("role = \"doctor\"", "role = \"kiosk\"");
+        assert!(Tokens::parse(&kiosk, "f", 1).is_err(), "machines do not log in with passwords");
     }
 
     #[test]

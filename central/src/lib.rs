@@ -13,6 +13,8 @@
 //! - [`client`]: a minimal loopback HTTP client for the CLI tools and tests.
 //! - [`embedded`]: central in-process on a loopback port (the demo, kiosk tests), stoppable.
 //! - [`queue`]: queue methods, ticket numbering, offline sync, feed events.
+//! - [`duty`]: the queue policy: priority categories, today's duty cabinets, the day report.
+//! - [`fleet`]: kiosks' and boards' heartbeats, for the fleet view.
 //! - [`walk_in`]: group commit of walk-in tickets (one transaction for those arriving together).
 //! - [`feed`]: in-process fan-out of queue events (PostgreSQL NOTIFY across nodes).
 //! - [`store`]: the schema and shared queries over sqlx's `Any` driver.
@@ -26,9 +28,11 @@ pub mod auth;
 pub mod booking;
 pub mod client;
 pub mod console;
+pub mod duty;
 pub mod embedded;
 pub mod error;
 pub mod feed;
+pub mod fleet;
 pub mod limits;
 pub mod metrics;
 pub mod queue;

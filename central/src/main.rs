@@ -76,6 +76,9 @@ enum Command {
     /// Manage tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Staff who log in to the console with a login and password.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Certificates.
     #[command(subcommand)]
     Cert(CertCommand),
@@ -113,16 +116,8 @@ enum TokenCommand {
         /// Kiosks and boards: the device's kiosk.id (`2` or `K2`).
         #[arg(long, value_parser = parse_device)]
         device: Option<u32>,
-        /// Doctors: a cabinet they may call to (repeatable; none: any of the clinic's).
-        #[arg(long = "room")]
-        rooms: Vec<String>,
-        #[arg(long)]
-        doctor_id: Option<u64>,
-        /// A name for people (logs, the console).
-        #[arg(long, default_value = "")]
-        name: String,
-        #[arg(long, default_value = "/etc/infomat/central/tokens")]
-        tokens_file: PathBuf,
+        #[command(flatten)]
+        who: WhoArgs,
     },
     /// Rewrite an old `KIOSK_ID=TOKEN` file as hashed records (the kiosks keep their tokens).
     Migrate {
@@ -133,6 +128,53 @@ enum TokenCommand {
         #[arg(long, default_value_t = 1)]
         default_lpu: u32,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum StaffCommand {
+    /// Add a person: reads their password from standard input (one line, at least 10
+    /// characters) and appends a `[[person]]` record with its Argon2id hash to the tokens file.
+    Add {
+        #[arg(long)]
+        login: String,
+        /// doctor, infodesk, head or admin.
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        lpu: u32,
+        #[command(flatten)]
+        who: WhoArgs,
+    },
+}
+
+/// What a token or a person is bound to besides role and clinic, and where it is written.
+#[derive(clap::Args, Debug)]
+struct WhoArgs {
+    /// Doctors: a cabinet they may call to (repeatable; none: any of the clinic's).
+    #[arg(long = "room")]
+    rooms: Vec<String>,
+    #[arg(long)]
+    doctor_id: Option<u64>,
+    /// A name for people (logs, the console).
+    #[arg(long, default_value = "")]
+    name: String,
+    /// Info desks: the desk's ticket printer (tcp://HOST:PORT, usb://VID:PID, ...).
+    #[arg(long)]
+    printer: Option<String>,
+    #[arg(long, default_value = "/etc/infomat/central/tokens")]
+    tokens_file: PathBuf,
+}
+
+impl WhoArgs {
+    /// The identity of `role` at clinic `lpu` (device `device`) these describe.
+    fn identity(&self, role: Role, lpu: u32, device: Option<u32>) -> Identity {
+        let mut who = Identity::new(role, lpu, device);
+        who.rooms = self.rooms.clone();
+        who.doctor_id = self.doctor_id;
+        who.name = self.name.clone();
+        who.printer = self.printer.clone();
+        who
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +189,23 @@ enum CertCommand {
         #[arg(long = "name")]
         names: Vec<String>,
     },
+}
+
+/// Appends a record to the tokens file, once the whole file with it still reads.
+fn add_record(tokens_file: &Path, record: &str) -> anyhow::Result<()> {
+    let existing = match std::fs::read_to_string(tokens_file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(config_err(format!("{}: {e}", tokens_file.display()))),
+    };
+    let mut text = existing.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(record);
+    Tokens::parse(&text, &tokens_file.display().to_string(), 1).map_err(|e| config_err(e.to_string()))?;
+    append(tokens_file, &text[existing.len()..])
 }
 
 fn parse_device(s: &str) -> Result<u32, String> {
@@ -294,34 +353,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(c) => serve_command(c).await,
-        Command::Token(TokenCommand::Add { role, lpu, device, rooms, doctor_id, name, tokens_file }) => {
-            let mut who = Identity::new(role, lpu, device);
-            who.rooms = rooms;
-            who.doctor_id = doctor_id;
-            who.name = name;
+        Command::Token(TokenCommand::Add { role, lpu, device, who: args }) => {
+            let who = args.identity(role, lpu, device);
+            let tokens_file = args.tokens_file;
             let token = central::auth::generate()?;
             let record = TokenRecord::new(&token, &who);
-            // Check the file with the new record before writing it.
-            let existing = match std::fs::read_to_string(&tokens_file) {
-                Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-                Err(e) => return Err(config_err(format!("{}: {e}", tokens_file.display()))),
-            };
-            let mut text = existing.clone();
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push('\n');
-            text.push_str(&record.to_toml());
-            Tokens::parse(&text, &tokens_file.display().to_string(), 1)
-                .map_err(|e| config_err(e.to_string()))?;
-            append(&tokens_file, &text[existing.len()..])?;
+            add_record(&tokens_file, &record.to_toml())?;
             eprintln!(
                 "central: {role} token for clinic {lpu}{} added to {}; it is shown once, now:",
                 device.map(|d| format!(", device {d}")).unwrap_or_default(),
                 tokens_file.display()
             );
             println!("{token}");
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Add { login, role, lpu, who: args }) => {
+            let who = args.identity(role, lpu, None);
+            let tokens_file = args.tokens_file;
+            eprintln!("central: the password for {login} (one line on standard input):");
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let record = central::auth::PersonRecord::new(&login, password, &who)
+                .map_err(|e| config_err(e.to_string()))?;
+            add_record(&tokens_file, &record.to_toml())?;
+            eprintln!("central: {role} {login} of clinic {lpu} added to {}", tokens_file.display());
             Ok(())
         }
         Command::Token(TokenCommand::Migrate { from, to, default_lpu }) => {

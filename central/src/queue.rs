@@ -12,6 +12,7 @@ use protocol::{
 };
 
 use crate::booking::{Now, finish_write, replay};
+use crate::duty;
 use crate::error::{ApiError, is_unique_violation};
 use crate::store::{self, Store, Tx};
 
@@ -90,16 +91,17 @@ async fn average_wait(
     Ok((n > 0).then(|| (sum.max(0) / n) as u32))
 }
 
-/// People ahead of a ticket (issue order; offline tickets by their own issue time).
-async fn position(tx: &mut Tx, lpu: i64, day: &str, issued_utc: i64, id: &str) -> Result<u32, ApiError> {
+/// People ahead of a ticket: those of better rank ([`crate::duty`]: issue time, offline tickets
+/// by their own, less a priority's head start).
+async fn position(tx: &mut Tx, lpu: i64, day: &str, rank_utc: i64, id: &str) -> Result<u32, ApiError> {
     let r = sqlx::query(
         "SELECT COUNT(*) FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'
-         AND (issued_utc < $3 OR (issued_utc = $4 AND id < $5))",
+         AND (rank_utc < $3 OR (rank_utc = $4 AND id < $5))",
     )
     .bind(lpu)
     .bind(day)
-    .bind(issued_utc)
-    .bind(issued_utc)
+    .bind(rank_utc)
+    .bind(rank_utc)
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
@@ -107,12 +109,12 @@ async fn position(tx: &mut Tx, lpu: i64, day: &str, issued_utc: i64, id: &str) -
 }
 
 async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str) -> Result<Ticket, ApiError> {
-    let r = sqlx::query("SELECT number, issued_at, issued_utc FROM ticket WHERE id = $1")
+    let r = sqlx::query("SELECT number, issued_at, rank_utc, assigned_room FROM ticket WHERE id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
         .await?;
-    let issued_utc: i64 = r.try_get(2)?;
-    let position = position(tx, lpu, day, issued_utc, id).await?;
+    let rank_utc: i64 = r.try_get(2)?;
+    let position = position(tx, lpu, day, rank_utc, id).await?;
     let per = per_patient(average_wait(&mut **tx, lpu, day).await?);
     Ok(Ticket {
         ticket_id: id.to_owned(),
@@ -120,6 +122,7 @@ async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str) -> Result<Ticke
         issued_at: store::dt(&r.try_get::<String, _>(1)?)?,
         position,
         estimated_wait_minutes: Some(position * per),
+        room: r.try_get(3)?,
     })
 }
 
@@ -213,10 +216,24 @@ pub(crate) async fn enqueue_in(
     }
     let n = next_counter(tx, lpu, &day).await?;
     let (id, number) = new_ticket(lpu, &day, n);
-    // A central ticket is issued now, after everyone already waiting: its position is their
-    // number, and the queue grows by one.
-    let ahead = waiting_count(&mut **tx, lpu, &day).await?;
-    insert_ticket(tx, &id, lpu, &day, &number, &patient.enp, now, p.kiosk_id, &p.request_id).await?;
+    let category = duty::declared(&mut **tx, &patient.enp, &day).await?;
+    let room = duty::assign(tx, lpu, &day).await?;
+    let waiting_before = waiting_count(&mut **tx, lpu, &day).await?;
+    let new = NewTicket {
+        id: &id,
+        number: &number,
+        enp: &patient.enp,
+        issued: now,
+        category,
+        room: room.as_deref(),
+    };
+    insert_ticket(tx, lpu, &day, &new, p.kiosk_id, &p.request_id).await?;
+    // An ordinary ticket issued now comes after everyone already waiting: its position is their
+    // number. A priority ticket is ranked ahead of some of them.
+    let ahead = match category {
+        None => waiting_before,
+        Some(_) => position(tx, lpu, &day, duty::rank(now.utc_minutes(), category), &id).await?,
+    };
     let per = per_patient(average_wait(&mut **tx, lpu, &day).await?);
     let ticket = Ticket {
         ticket_id: id,
@@ -224,37 +241,48 @@ pub(crate) async fn enqueue_in(
         issued_at: now,
         position: ahead,
         estimated_wait_minutes: Some(ahead * per),
+        room,
     };
-    let waiting = ahead + 1;
+    let waiting = waiting_before + 1;
     events.push((p.lpu_id, append(tx, lpu, &day, |seq| FeedEvent::Waiting { seq, waiting }).await?));
     Ok(serde_json::to_value(ticket).expect("serialisable"))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A ticket to write: who, when, and where the queue policy puts it.
+struct NewTicket<'a> {
+    id: &'a str,
+    number: &'a str,
+    enp: &'a str,
+    issued: DateTime,
+    category: Option<duty::Priority>,
+    room: Option<&'a str>,
+}
+
 async fn insert_ticket(
     tx: &mut Tx,
-    id: &str,
     lpu: i64,
     day: &str,
-    number: &str,
-    enp: &str,
-    issued: DateTime,
+    t: &NewTicket<'_>,
     kiosk: u32,
     request_id: &str,
 ) -> Result<(), ApiError> {
     let r = sqlx::query(
-        "INSERT INTO ticket (id, lpu_id, day, number, enp, issued_at, issued_utc, status, kiosk_id, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8, $9)",
+        "INSERT INTO ticket (id, lpu_id, day, number, enp, issued_at, issued_utc, status, kiosk_id, request_id,
+           rank_utc, category, assigned_room)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8, $9, $10, $11, $12)",
     )
-    .bind(id)
+    .bind(t.id)
     .bind(lpu)
     .bind(day)
-    .bind(number)
-    .bind(enp)
-    .bind(issued.to_string())
-    .bind(issued.utc_minutes())
+    .bind(t.number)
+    .bind(t.enp)
+    .bind(t.issued.to_string())
+    .bind(t.issued.utc_minutes())
     .bind(i64::from(kiosk))
     .bind(request_id)
+    .bind(duty::rank(t.issued.utc_minutes(), t.category))
+    .bind(t.category.map(duty::Priority::name))
+    .bind(t.room)
     .execute(&mut **tx)
     .await;
     match r {
@@ -347,11 +375,11 @@ pub async fn sync_offline(
                 .await?;
         if let Some(r) = seen {
             let id: String = r.try_get(0)?;
-            let r = sqlx::query("SELECT issued_utc, status, number, day FROM ticket WHERE id = $1")
+            let r = sqlx::query("SELECT rank_utc, status, number, day FROM ticket WHERE id = $1")
                 .bind(&id)
                 .fetch_one(&mut *tx)
                 .await?;
-            let (issued_utc, status, number, day): (i64, String, String, String) =
+            let (rank_utc, status, number, day): (i64, String, String, String) =
                 (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
             // The kiosk gave up waiting for `enqueueWalkIn` and printed an offline ticket under
             // the same requestId, but central had taken it: one ticket, with the number on the
@@ -365,7 +393,7 @@ pub async fn sync_offline(
                     .await?;
             }
             let pos = if status == "waiting" {
-                Some(position(&mut tx, lpu, &day, issued_utc, &id).await?)
+                Some(position(&mut tx, lpu, &day, rank_utc, &id).await?)
             } else {
                 None
             };
@@ -403,19 +431,18 @@ pub async fn sync_offline(
         let outcome: Result<(String, u32, FeedEvent), ApiError> = async {
             let patient = store::patient(&mut *tx, &t.oms_number, t.birth_date).await?;
             let id = format!("{lpu}-{today}-K{}-{}", w.kiosk, t.local_number);
-            insert_ticket(
-                &mut tx,
-                &id,
-                lpu,
-                &today,
-                &t.local_number,
-                &patient.enp,
+            let category = duty::declared(&mut *tx, &patient.enp, &today).await?;
+            let room = duty::assign(&mut tx, lpu, &today).await?;
+            let new = NewTicket {
+                id: &id,
+                number: &t.local_number,
+                enp: &patient.enp,
                 issued,
-                w.kiosk,
-                &t.request_id,
-            )
-            .await?;
-            let pos = position(&mut tx, lpu, &today, issued_utc, &id).await?;
+                category,
+                room: room.as_deref(),
+            };
+            insert_ticket(&mut tx, lpu, &today, &new, w.kiosk, &t.request_id).await?;
+            let pos = position(&mut tx, lpu, &today, duty::rank(issued_utc, category), &id).await?;
             Ok((id, pos, waiting_event(&mut tx, lpu, &today).await?))
         }
         .await;
@@ -450,14 +477,28 @@ pub async fn call_next(st: &Store, p: &CallNextParams, now: Now) -> Result<(Valu
     let lpu = i64::from(p.lpu_id);
     let day = now.date.to_string();
     let (_guard, mut tx) = st.begin_write().await?;
-    let next = sqlx::query(
+    // The cabinet's own line (and tickets assigned to no cabinet) first, then anyone's: see
+    // the policy in `duty`.
+    let mut next = sqlx::query(
         "SELECT id, number FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'
-         ORDER BY issued_utc, id LIMIT 1",
+           AND (assigned_room = $3 OR assigned_room IS NULL)
+         ORDER BY rank_utc, id LIMIT 1",
     )
     .bind(lpu)
     .bind(&day)
+    .bind(&p.room)
     .fetch_optional(&mut *tx)
     .await?;
+    if next.is_none() {
+        next = sqlx::query(
+            "SELECT id, number FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'
+             ORDER BY rank_utc, id LIMIT 1",
+        )
+        .bind(lpu)
+        .bind(&day)
+        .fetch_optional(&mut *tx)
+        .await?;
+    }
     let Some(r) = next else {
         tx.rollback().await?;
         return Ok((Value::Null, Vec::new()));
@@ -493,6 +534,18 @@ pub async fn call_next(st: &Store, p: &CallNextParams, now: Now) -> Result<(Valu
     Ok((serde_json::to_value(result).expect("serialisable"), vec![(p.lpu_id, called), (p.lpu_id, waiting)]))
 }
 
+/// Whether a doctor of `lpus`, bound to `rooms` (empty: any), may act on a ticket of clinic
+/// `lpu` called to `room`.
+fn doctors_ticket(lpu: i64, room: Option<&str>, lpus: &[i64], rooms: &[String]) -> Result<(), ApiError> {
+    if !lpus.contains(&lpu) {
+        return Err(ApiError::Forbidden(crate::metrics::Refusal::Clinic));
+    }
+    if !rooms.is_empty() && !room.is_some_and(|r| rooms.iter().any(|x| x == r)) {
+        return Err(ApiError::Forbidden(crate::metrics::Refusal::Room));
+    }
+    Ok(())
+}
+
 /// completeTicket (`done`) and markNoShow (`noshow`), by a doctor of one of `lpus` (bound to
 /// `rooms`, when not empty: then only tickets called to those rooms).
 pub async fn finish_ticket(
@@ -501,6 +554,7 @@ pub async fn finish_ticket(
     status: &str,
     lpus: &[i64],
     rooms: &[String],
+    now: Now,
 ) -> Result<(Value, Events), ApiError> {
     let (_guard, mut tx) = st.begin_write().await?;
     let r =
@@ -510,14 +564,10 @@ pub async fn finish_ticket(
             .await?
             .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
     let (lpu, day, room): (i64, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-    if !lpus.contains(&lpu) {
-        return Err(ApiError::Forbidden(crate::metrics::Refusal::Clinic));
-    }
-    if !rooms.is_empty() && !room.as_ref().is_some_and(|r| rooms.contains(r)) {
-        return Err(ApiError::Forbidden(crate::metrics::Refusal::Room));
-    }
-    sqlx::query("UPDATE ticket SET status = $1 WHERE id = $2")
+    doctors_ticket(lpu, room.as_deref(), lpus, rooms)?;
+    sqlx::query("UPDATE ticket SET status = $1, finished_utc = $2 WHERE id = $3")
         .bind(status)
+        .bind(now.utc_minutes())
         .bind(&p.ticket_id)
         .execute(&mut *tx)
         .await?;
@@ -565,6 +615,52 @@ pub async fn recall(
     Ok((json!("OK"), vec![(lpu as u32, ev)]))
 }
 
+/// *Перенаправить*: the ticket called to a doctor's cabinet goes back to waiting, assigned to
+/// cabinet `to`, keeping its rank (the patient has waited already: they are next there, before
+/// anyone who came later).
+pub async fn redirect(
+    st: &Store,
+    p: &TicketParams,
+    to: &str,
+    lpus: &[i64],
+    rooms: &[String],
+    now: Now,
+) -> Result<(Value, Events), ApiError> {
+    let to = to.trim();
+    if to.is_empty() || to.chars().count() > 16 {
+        return Err(ApiError::InvalidParams("to: a cabinet number of 1 to 16 characters".into()));
+    }
+    let (_guard, mut tx) = st.begin_write().await?;
+    let r =
+        sqlx::query("SELECT lpu_id, day, room FROM ticket WHERE id = $1 AND status = 'called' AND day = $2")
+            .bind(&p.ticket_id)
+            .bind(now.date.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
+    let (lpu, day, room): (i64, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    doctors_ticket(lpu, room.as_deref(), lpus, rooms)?;
+    sqlx::query(
+        "UPDATE ticket SET status = 'waiting', assigned_room = $1, room = NULL, called_at = NULL, called_utc = NULL
+         WHERE id = $2",
+    )
+    .bind(to)
+    .bind(&p.ticket_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            // Took a new ticket meanwhile: that one stands.
+            ApiError::domain(code::ALREADY_IN_QUEUE, "У пациента уже есть другой талон в очереди")
+        } else {
+            e.into()
+        }
+    })?;
+    let ev = waiting_event(&mut tx, lpu, &day).await?;
+    tx.commit().await?;
+    Ok((json!("OK"), vec![(lpu as u32, ev)]))
+}
+
 /// What a doctor's console shows for a cabinet: the ticket called there now, how many wait,
 /// and the next tickets in the order they will be called (numbers only: no names).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -573,7 +669,15 @@ pub struct CabinetView {
     pub room: String,
     pub current: Option<CalledNow>,
     pub waiting: u32,
-    pub next: Vec<String>,
+    pub next: Vec<NextTicket>,
+}
+
+/// A ticket the cabinet will call: its number and priority category (no names).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextTicket {
+    pub number: String,
+    pub category: Option<duty::Priority>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -600,21 +704,31 @@ pub async fn cabinet(st: &Store, lpu: u32, room: &str, now: Now, next: i64) -> R
     .await?
     .map(|r| Ok::<_, sqlx::Error>(CalledNow { ticket_id: r.try_get(0)?, ticket_number: r.try_get(1)? }))
     .transpose()?;
-    // The order callNext takes them in.
+    // The order callNext takes them in: the cabinet's own line, then others'.
     let rows = sqlx::query(
-        "SELECT number FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'
-         ORDER BY issued_utc, id LIMIT $3",
+        "SELECT number, category FROM ticket WHERE lpu_id = $1 AND day = $2 AND status = 'waiting'
+         ORDER BY CASE WHEN assigned_room = $3 OR assigned_room IS NULL THEN 0 ELSE 1 END, rank_utc, id LIMIT $4",
     )
     .bind(lpu)
     .bind(&day)
+    .bind(room)
     .bind(next)
     .fetch_all(&st.pool)
     .await?;
+    let next = rows
+        .iter()
+        .map(|r| {
+            Ok(NextTicket {
+                number: r.try_get(0)?,
+                category: r.try_get::<Option<String>, _>(1)?.as_deref().and_then(duty::Priority::parse),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
     Ok(CabinetView {
         room: room.to_owned(),
         current,
         waiting: waiting_count(&st.pool, lpu, &day).await?,
-        next: rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?,
+        next,
     })
 }
 

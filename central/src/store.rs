@@ -103,12 +103,19 @@ CREATE TABLE IF NOT EXISTS request_log (scope TEXT NOT NULL, request_id TEXT NOT
   params_sha256 TEXT NOT NULL, response TEXT NOT NULL, created_min BIGINT NOT NULL, PRIMARY KEY (scope, request_id));
 CREATE TABLE IF NOT EXISTS ticket (id TEXT PRIMARY KEY, lpu_id BIGINT NOT NULL, day TEXT NOT NULL, number TEXT NOT NULL,
   enp TEXT NOT NULL, issued_at TEXT NOT NULL, issued_utc BIGINT NOT NULL, status TEXT NOT NULL, room TEXT,
-  called_at TEXT, called_utc BIGINT, kiosk_id BIGINT NOT NULL, request_id TEXT NOT NULL);
+  called_at TEXT, called_utc BIGINT, kiosk_id BIGINT NOT NULL, request_id TEXT NOT NULL, rank_utc BIGINT,
+  category TEXT, assigned_room TEXT, finished_utc BIGINT);
 CREATE UNIQUE INDEX IF NOT EXISTS ticket_one_waiting ON ticket (lpu_id, day, enp) WHERE status = 'waiting';
 DROP INDEX IF EXISTS ticket_request;
 CREATE UNIQUE INDEX IF NOT EXISTS ticket_request_by_kiosk ON ticket (lpu_id, kiosk_id, request_id);
-CREATE INDEX IF NOT EXISTS ticket_queue ON ticket (lpu_id, day, status, issued_utc);
+DROP INDEX IF EXISTS ticket_queue;
 CREATE INDEX IF NOT EXISTS ticket_calls ON ticket (lpu_id, day, called_utc);
+CREATE TABLE IF NOT EXISTS patient_priority (enp TEXT PRIMARY KEY, category TEXT NOT NULL, until_day TEXT NOT NULL,
+  set_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duty_room (lpu_id BIGINT NOT NULL, day TEXT NOT NULL, room TEXT NOT NULL, doctor_id BIGINT,
+  opened_utc BIGINT NOT NULL, closed_utc BIGINT, PRIMARY KEY (lpu_id, day, room));
+CREATE TABLE IF NOT EXISTS device_status (lpu_id BIGINT NOT NULL, role TEXT NOT NULL, device BIGINT NOT NULL,
+  name TEXT NOT NULL, last_utc BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (lpu_id, role, device));
 CREATE TABLE IF NOT EXISTS counter (lpu_id BIGINT NOT NULL, day TEXT NOT NULL, n BIGINT NOT NULL,
   PRIMARY KEY (lpu_id, day));
 CREATE TABLE IF NOT EXISTS queue_event (lpu_id BIGINT NOT NULL, seq BIGINT NOT NULL, day TEXT NOT NULL,
@@ -223,6 +230,20 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
+        // Databases made before priority categories and duty cabinets: every ticket so far is
+        // ordinary (its rank is its issue time) and was assigned to no cabinet.
+        if sqlx::query("SELECT rank_utc FROM ticket WHERE 1 = 0").execute(&self.pool).await.is_err() {
+            for column in ["rank_utc BIGINT", "category TEXT", "assigned_room TEXT", "finished_utc BIGINT"] {
+                sqlx::query(&format!("ALTER TABLE ticket ADD COLUMN {column}")).execute(&self.pool).await?;
+            }
+            sqlx::query("UPDATE ticket SET rank_utc = issued_utc WHERE rank_utc IS NULL")
+                .execute(&self.pool)
+                .await?;
+        }
+        // After the columns exist: the order callNext takes tickets in.
+        sqlx::query("CREATE INDEX IF NOT EXISTS ticket_rank ON ticket (lpu_id, day, status, rank_utc)")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -123,6 +123,11 @@ async fn write(st: &Store, group: Vec<Job>, stats: &Stats) {
                 stats.tickets.fetch_add(group.len() as u64, Ordering::Relaxed);
             }
             for (job, a) in group.into_iter().zip(answers) {
+                let a = match a {
+                    Some(a) => a,
+                    // A patient with a priority category: ranked by the lone path's rules.
+                    None => queue::enqueue(st, &job.params, job.now, &job.scope).await,
+                };
                 let _ = job.answer.send(a);
             }
             return;
@@ -148,6 +153,8 @@ struct Day {
     /// Waiting tickets of the group's patients: by policy, the ticket as a refusal names it.
     existing: HashMap<String, Ticket>,
     issued: bool,
+    /// Open duty cabinets: (waiting tickets assigned, opened at, cabinet), see [`crate::duty`].
+    rooms: Vec<(i64, i64, String)>,
 }
 
 /// What the read batch found.
@@ -157,13 +164,17 @@ struct Found {
     patients: HashMap<String, store::PatientRow>,
     clinics: HashMap<i64, store::LpuRow>,
     days: BTreeMap<(i64, String), Day>,
+    /// Patients with a priority category declared (maybe expired): their walk-ins are written
+    /// after the group, one by one, where their rank and position are worked out.
+    priority: BTreeSet<String>,
     /// Each clinic's feed sequence, as found and as the group leaves it.
     feed: BTreeMap<i64, (i64, i64)>,
 }
 
 /// Writes the group in one transaction; `Err` only for a fault of the storage or a race the
-/// group cannot settle (then nothing of the group was written).
-async fn together(st: &Store, group: &[Job]) -> Result<Vec<Answer>, ApiError> {
+/// group cannot settle (then nothing of the group was written). `None`: a job left for the
+/// lone path.
+async fn together(st: &Store, group: &[Job]) -> Result<Vec<Option<Answer>>, ApiError> {
     let keys: Vec<RequestKey> = group
         .iter()
         .map(|j| RequestKey::new(&j.scope, &j.params.request_id, "enqueueWalkIn", &j.params))
@@ -177,7 +188,7 @@ async fn together(st: &Store, group: &[Job]) -> Result<Vec<Answer>, ApiError> {
     }
     let events = write_all(st, &mut tx, &mut found, writes).await?;
     // The group's feed events travel with its first ticket's answer: published once.
-    if let Some(Ok((_, first))) = answers.iter_mut().find(|a| a.is_ok()) {
+    if let Some(Some(Ok((_, first)))) = answers.iter_mut().find(|a| matches!(a, Some(Ok(_)))) {
         first.extend(events);
     }
     tx.commit().await?;
@@ -226,7 +237,7 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
     sql += &format!(
         "SELECT CAST('e' AS TEXT), t.enp, t.lpu_id, t.day, t.id, t.number, t.issued_at,
            (SELECT COUNT(*) FROM ticket w WHERE w.lpu_id = t.lpu_id AND w.day = t.day AND w.status = 'waiting'
-              AND (w.issued_utc < t.issued_utc OR (w.issued_utc = t.issued_utc AND w.id < t.id)))
+              AND (w.rank_utc < t.rank_utc OR (w.rank_utc = t.rank_utc AND w.id < t.id))), t.assigned_room
          FROM {} WHERE t.lpu_id IN ({lpus}) AND t.day IN ({day_list}) AND t.status = 'waiting' AND t.enp IN ({enps});\n",
         // SQLite, without statistics, would walk every waiting ticket of the day.
         if st.backend == Backend::Sqlite { "ticket AS t INDEXED BY ticket_one_waiting" } else { "ticket AS t" },
@@ -238,6 +249,17 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
     sql += &format!(
         "SELECT CAST('v' AS TEXT), lpu_id, day, COUNT(*), CAST(COALESCE(SUM(called_utc - issued_utc), 0) AS BIGINT)
          FROM ticket WHERE lpu_id IN ({lpus}) AND day IN ({day_list}) AND called_utc IS NOT NULL GROUP BY lpu_id, day;\n"
+    );
+    let first_day = days.iter().map(|(_, d)| d.clone()).min().unwrap_or_default();
+    sql += &format!(
+        "SELECT CAST('q' AS TEXT), enp FROM patient_priority WHERE enp IN ({enps}) AND until_day >= {};\n",
+        st.literal(&first_day)
+    );
+    sql += &format!(
+        "SELECT CAST('r' AS TEXT), d.lpu_id, d.day, d.room, d.opened_utc,
+           (SELECT COUNT(*) FROM ticket w WHERE w.lpu_id = d.lpu_id AND w.day = d.day AND w.status = 'waiting'
+              AND w.assigned_room = d.room)
+         FROM duty_room d WHERE d.lpu_id IN ({lpus}) AND d.day IN ({day_list}) AND d.closed_utc IS NULL;\n"
     );
     let mut found = Found::default();
     for (l, d) in &days {
@@ -269,6 +291,16 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
                 }
             }
             "e" => waiting_rows.push(r),
+            "q" => {
+                found.priority.insert(r.try_get(1)?);
+            }
+            "r" => {
+                let (lpu, day, room, opened, n): (i64, String, String, i64, i64) =
+                    (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
+                if let Some(d) = found.days.get_mut(&(lpu, day)) {
+                    d.rooms.push((n, opened, room));
+                }
+            }
             "w" => {
                 let (lpu, day, n): (i64, String, i64) = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
                 if let Some(d) = found.days.get_mut(&(lpu, day)) {
@@ -296,6 +328,7 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
                 issued_at: store::dt(&r.try_get::<String, _>(6)?)?,
                 position,
                 estimated_wait_minutes: Some(position.saturating_mul(d.per_patient)),
+                room: r.try_get(8)?,
             };
             d.existing.insert(enp, ticket);
         }
@@ -319,9 +352,12 @@ struct Writes {
 
 /// One walk-in of the group, decided from what the group read: the rules of a lone ticket
 /// ([`queue::enqueue`]), its writes kept for the group's end.
-fn decide(found: &mut Found, writes: &mut Writes, job: &Job, key: &RequestKey) -> Answer {
+fn decide(found: &mut Found, writes: &mut Writes, job: &Job, key: &RequestKey) -> Option<Answer> {
     if let Some((method, hash, response)) = found.answers.get(&(key.scope.clone(), key.request_id.clone())) {
-        return key.answered(method, hash, response).and_then(replay).map(|v| (v, Vec::new()));
+        return Some(key.answered(method, hash, response).and_then(replay).map(|v| (v, Vec::new())));
+    }
+    if found.priority.contains(&job.params.patient.oms_number.expose()) {
+        return None;
     }
     let outcome = issue(found, writes, job);
     let remembered = match &outcome {
@@ -339,7 +375,7 @@ fn decide(found: &mut Found, writes: &mut Writes, job: &Job, key: &RequestKey) -
         );
         writes.answers.push((key.clone(), response));
     }
-    outcome.map(|v| (v, Vec::new()))
+    Some(outcome.map(|v| (v, Vec::new())))
 }
 
 fn issue(found: &mut Found, writes: &mut Writes, job: &Job) -> Result<Value, ApiError> {
@@ -367,12 +403,18 @@ fn issue(found: &mut Found, writes: &mut Writes, job: &Job) -> Result<Value, Api
     let ahead = d.waiting;
     d.waiting += 1;
     d.issued = true;
+    // The open cabinet with the fewest waiting, as `duty::assign` picks it.
+    let room = d.rooms.iter_mut().min().map(|r| {
+        r.0 += 1;
+        r.2.clone()
+    });
     let ticket = Ticket {
         ticket_id: id,
         ticket_number: number,
         issued_at: job.now,
         position: ahead,
         estimated_wait_minutes: Some(ahead.saturating_mul(d.per_patient)),
+        room,
     };
     // The same patient again in this group (under another request id) is refused by it.
     d.existing.insert(patient.enp.clone(), ticket.clone());
@@ -388,20 +430,23 @@ async fn write_all(st: &Store, tx: &mut Tx, found: &mut Found, writes: Writes) -
             .tickets
             .iter()
             .map(|(t, lpu, day, enp, kiosk, request_id)| {
+                // Ordinary tickets only (priority ones take the lone path): rank = issue time.
                 format!(
-                    "({}, {lpu}, {}, {}, {}, {}, {}, 'waiting', {kiosk}, {})",
+                    "({}, {lpu}, {}, {}, {}, {}, {issued}, 'waiting', {kiosk}, {}, {issued}, {})",
                     st.literal(&t.ticket_id),
                     st.literal(day),
                     st.literal(&t.ticket_number),
                     st.literal(enp),
                     st.literal(&t.issued_at.to_string()),
-                    t.issued_at.utc_minutes(),
-                    st.literal(request_id)
+                    st.literal(request_id),
+                    t.room.as_deref().map_or_else(|| "NULL".to_owned(), |r| st.literal(r)),
+                    issued = t.issued_at.utc_minutes(),
                 )
             })
             .collect();
         sql += &format!(
-            "INSERT INTO ticket (id, lpu_id, day, number, enp, issued_at, issued_utc, status, kiosk_id, request_id) VALUES {};\n",
+            "INSERT INTO ticket (id, lpu_id, day, number, enp, issued_at, issued_utc, status, kiosk_id, request_id,
+               rank_utc, assigned_room) VALUES {};\n",
             rows.join(", ")
         );
     }

@@ -35,6 +35,7 @@ fn sample(method: Method) -> Value {
             json!({"ticketId": "1-2026-11-23-000001"})
         }
         Method::SyncOfflineTickets => json!({"kioskId": 2, "tickets": []}),
+        Method::ReportDeviceStatus => json!({"version": "0.1.0", "printer": "ok"}),
     };
     if method == Method::ShiftAppointment {
         v["appointmentId"] = json!(1);

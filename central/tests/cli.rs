@@ -193,3 +193,35 @@ fn the_database_password_never_shows() {
     assert!(!text.contains(secret) && text.contains("***"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn staff_add_keeps_only_an_argon2_hash_of_the_password() {
+    use std::io::Write;
+    let dir = scratch("staff");
+    let file = dir.join("tokens");
+    let add = |login: &str, password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_central"))
+            .args(["staff", "add", "--login", login, "--role", "doctor", "--lpu", "1", "--room", "214"])
+            .args(["--tokens-file", file.to_str().unwrap()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add("ivanova", "a long enough password");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("[[person]]") && text.contains("$argon2id$") && !text.contains("long enough"),
+        "{text}"
+    );
+    let (tokens, _) = central::auth::Tokens::load(&file, 1).unwrap();
+    assert!(tokens.person("ivanova", "a long enough password").is_some());
+    // Too short, or a login taken: refused, the file unchanged.
+    assert_eq!(add("petrov", "short").status.code(), Some(2));
+    assert_eq!(add("ivanova", "another long password").status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}

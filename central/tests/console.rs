@@ -181,7 +181,10 @@ async fn a_doctor_calls_repeats_marks_a_no_show_and_finishes_from_the_console() 
     let v = act(&t, &cookie, &call, Some("http://central.test")).await.json();
     assert_eq!(v["view"]["current"]["ticketNumber"], "Д-001", "{v}");
     assert_eq!(v["view"]["waiting"], 2);
-    assert_eq!(v["view"]["next"], json!(["Д-002", "Д-003"]));
+    assert_eq!(
+        v["view"]["next"],
+        json!([{"number": "Д-002", "category": null}, {"number": "Д-003", "category": null}])
+    );
     assert_eq!(next_call(&t, &mut seen).await, ("Д-001".to_owned(), "214".to_owned()));
 
     let ticket = v["view"]["current"]["ticketId"].as_str().unwrap().to_owned();
@@ -269,4 +272,318 @@ async fn the_queue_feed_takes_a_console_session_only_from_the_console_origin() {
         central::console::feed_identity(&t.state, &headers("https://central.test")).expect("the doctor");
     assert_eq!(who.role, protocol::Role::Doctor);
     assert!(central::console::feed_identity(&t.state, &headers("https://evil.example")).is_none());
+}
+
+/// A plain form POST from the console's pages (the page comes back, or a redirect).
+async fn submit(t: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Answer {
+    let b = post(path, Some(cookie)).header(header::ORIGIN, "https://central.test");
+    send(t, b.body(Body::from(form(fields))).unwrap()).await
+}
+
+async fn walk_in_as(t: &TestApp, i: usize, request: &str) -> Value {
+    let v = t
+        .queue("enqueueWalkIn", with(&patient(i), json!({"lpuId": 1, "kioskId": 2, "requestId": request})))
+        .await;
+    ok(&v).clone()
+}
+
+#[tokio::test]
+async fn the_info_desk_issues_a_priority_ticket_and_the_doctor_calls_it_first() {
+    let t = TestApp::new().await;
+    walk_ins(&t, 3).await;
+    let desk = session_of(&login(&t, DESK, "").await);
+    let page = get(&t, "/console/", &desk).await;
+    assert!(page.body.contains("Найти пациента"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let p = patient(3);
+    let policy = p.enp.expose();
+    let birth = p.birth_date.to_ru_string();
+    // A typo in the birth date is a plain message; nobody is found.
+    let a = submit(
+        &t,
+        "/console/desk/find",
+        &desk,
+        &[("csrf", &csrf), ("policy", &policy), ("birth", "02.02.1951")],
+    )
+    .await;
+    assert!(a.body.contains("не найден"), "{}", a.body);
+    let a =
+        submit(&t, "/console/desk/find", &desk, &[("csrf", &csrf), ("policy", &policy), ("birth", &birth)])
+            .await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains(&p.enp.masked()), "the policy, masked: {}", a.body);
+    assert!(!a.body.contains(&policy), "never the whole policy number in the page");
+    let lower = a.body.to_lowercase();
+    let first = p.name.first.expose().to_lowercase();
+    assert!(lower.contains(&p.name.surname_and_initials().to_lowercase()), "{}", a.body);
+    assert!(!lower.contains(&first), "initials only");
+    let request = {
+        let at = a.body.find(r#"name="request" value=""#).unwrap() + r#"name="request" value=""#.len();
+        a.body[at..at + a.body[at..].find('"').unwrap()].to_owned()
+    };
+    let issue = [("csrf", csrf.as_str()), ("category", "veteran"), ("request", request.as_str())];
+    let a = submit(&t, "/console/desk/issue", &desk, &issue).await;
+    assert!(a.body.contains("Талон выдан") && a.body.contains("Д-004"), "{}", a.body);
+    // Issued at the same minute as the three before it, a veteran is ranked 30 minutes ahead.
+    assert!(a.body.contains("Перед пациентом никого нет"), "{}", a.body);
+    assert!(a.body.contains("Назовите номер пациенту"), "no desk printer configured: {}", a.body);
+    // The form sent twice (a double click, a reload): no second ticket.
+    let again = submit(&t, "/console/desk/issue", &desk, &issue).await;
+    assert!(again.body.contains("Сначала найдите пациента"), "{}", again.body);
+    assert_eq!(ok(&t.queue("getQueueState", json!({"lpuId": 1})).await)["waiting"], 4);
+
+    // The doctor sees the category beside the number, first in line, and calls it first.
+    let doctor = session_of(&login(&t, DOCTOR, "214").await);
+    let page = get(&t, "/console/", &doctor).await;
+    assert!(
+        page.body.contains(r#"<li class="prio">Д-004 <small>ветеран</small></li><li>Д-001</li>"#),
+        "{}",
+        page.body
+    );
+    let dcsrf = csrf_of(&page.body);
+    let v =
+        act(&t, &doctor, &[("csrf", dcsrf.as_str()), ("room", "214"), ("action", "call")], None).await.json();
+    assert_eq!(v["view"]["current"]["ticketNumber"], "Д-004", "{v}");
+    let id = v["view"]["current"]["ticketId"].as_str().unwrap().to_owned();
+    act(
+        &t,
+        &doctor,
+        &[("csrf", dcsrf.as_str()), ("room", "214"), ("action", "done"), ("ticket", id.as_str())],
+        None,
+    )
+    .await;
+
+    // The category holds at the kiosk too: the same patient's next walk-in is ranked ahead of
+    // the two still waiting (both issued at 10:00, within the head start).
+    let ticket = walk_in_as(&t, 3, "again").await;
+    assert_eq!(ticket["position"], 0, "{ticket}");
+    // ... and a desk can clear it: then the patient queues like anyone.
+    let a =
+        submit(&t, "/console/desk/find", &desk, &[("csrf", &csrf), ("policy", &policy), ("birth", &birth)])
+            .await;
+    assert!(
+        a.body.contains(r#"<option value="veteran" selected>"#),
+        "the declared category is shown: {}",
+        a.body
+    );
+    assert!(a.body.contains("У пациента уже есть талон Д-005"), "{}", a.body);
+}
+
+#[tokio::test]
+async fn a_cabinet_the_head_opens_takes_walk_ins_at_once_and_closing_it_moves_its_queue() {
+    let t = TestApp::new().await;
+    let head = session_of(&login(&t, HEAD, "").await);
+    let page = get(&t, "/console/", &head).await;
+    assert!(page.body.contains("Кабинеты сегодня"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    // Opening is the head's: not a doctor's, not without the CSRF token.
+    let doctor = session_of(&login(&t, DOCTOR, "214").await);
+    let dcsrf = csrf_of(&get(&t, "/console/", &doctor).await.body);
+    let open = |c: &'static str, room: &'static str| [("csrf", c), ("action", "open"), ("room", room)];
+    assert_eq!(
+        submit(&t, "/console/head/room", &doctor, &[("csrf", &dcsrf), ("action", "open"), ("room", "216")])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(submit(&t, "/console/head/room", &head, &open("forged", "216")).await.status, 403);
+
+    let a = submit(&t, "/console/head/room", &head, &[("csrf", &csrf), ("action", "open"), ("room", "216")])
+        .await;
+    assert_eq!((a.status, a.location()), (303, "/console/"));
+    assert_eq!(walk_in_as(&t, 0, "h0").await["room"], "216", "the only open cabinet takes the walk-in");
+    submit(&t, "/console/head/room", &head, &[("csrf", &csrf), ("action", "open"), ("room", "217")]).await;
+    assert_eq!(walk_in_as(&t, 1, "h1").await["room"], "217", "the cabinet with the shorter queue");
+    assert_eq!(walk_in_as(&t, 2, "h2").await["room"], "216");
+
+    // The doctor of 217 calls the ticket assigned there, though two were issued before it.
+    let v =
+        act(&t, &doctor, &[("csrf", dcsrf.as_str()), ("room", "217"), ("action", "call")], None).await.json();
+    assert_eq!(v["view"]["current"]["ticketNumber"], "Д-002", "{v}");
+    let called = v["view"]["current"]["ticketId"].as_str().unwrap().to_owned();
+    act(
+        &t,
+        &doctor,
+        &[("csrf", dcsrf.as_str()), ("room", "217"), ("action", "done"), ("ticket", called.as_str())],
+        None,
+    )
+    .await;
+
+    // Closing 216 moves its two waiting tickets to 217.
+    let a = submit(&t, "/console/head/room", &head, &[("csrf", &csrf), ("action", "close"), ("room", "216")])
+        .await;
+    assert_eq!(a.status, 303);
+    let page = get(&t, "/console/", &head).await;
+    let row = |room: &str| {
+        let at = page
+            .body
+            .find(&format!(r#"<tr data-room="{room}">"#))
+            .unwrap_or_else(|| panic!("{room}: {}", page.body));
+        page.body[at..at + page.body[at..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(row("216").contains("<td>закрыт</td><td>0</td>"), "{}", row("216"));
+    assert!(
+        row("217").contains("<td>открыт</td><td>2</td><td>1</td>"),
+        "2 waiting, 1 served: {}",
+        row("217")
+    );
+    assert!(page.body.contains(r#"<svg id="chart""#), "the day's chart");
+
+    // The day as CSV, for the head only.
+    let csv = get(&t, "/console/head/report.csv", &head).await;
+    assert_eq!(csv.headers.get(header::CONTENT_TYPE).unwrap(), "text/csv; charset=utf-8");
+    assert!(csv.body.contains("\n217;да;2;1;0;"), "{}", csv.body);
+    assert_eq!(get(&t, "/console/head/report.csv", &doctor).await.status, 403);
+}
+
+#[tokio::test]
+async fn a_doctor_redirects_a_patient_to_another_cabinet() {
+    let t = TestApp::new().await;
+    walk_ins(&t, 2).await;
+    let doctor = session_of(&login(&t, DOCTOR, "214").await);
+    let csrf = csrf_of(&get(&t, "/console/", &doctor).await.body);
+    let v =
+        act(&t, &doctor, &[("csrf", csrf.as_str()), ("room", "214"), ("action", "call")], None).await.json();
+    let id = v["view"]["current"]["ticketId"].as_str().unwrap().to_owned();
+    let redirect = [
+        ("csrf", csrf.as_str()),
+        ("room", "214"),
+        ("action", "redirect"),
+        ("ticket", id.as_str()),
+        ("to", "301"),
+    ];
+    let v = act(&t, &doctor, &redirect, None).await.json();
+    assert!(v["error"].is_null() && v["view"]["current"].is_null(), "{v}");
+    assert_eq!(v["view"]["waiting"], 2, "back in the queue");
+    // 301's doctor gets them first: they keep their place.
+    let v =
+        act(&t, &doctor, &[("csrf", csrf.as_str()), ("room", "301"), ("action", "call")], None).await.json();
+    assert_eq!(v["view"]["current"]["ticketNumber"], "Д-001", "{v}");
+}
+
+#[tokio::test]
+async fn the_fleet_view_shows_each_machines_last_heartbeat() {
+    let t = TestApp::new().await;
+    let report = |token: &'static str, params: Value| {
+        t.call_as(token, protocol::QUEUE_PATH, "reportDeviceStatus", params)
+    };
+    let v = report(
+        TOKEN,
+        json!({"kioskId": 2, "version": "0.9.1", "printer": "no paper", "scanner": "ok",
+        "cardReader": "none", "journalBacklog": 2, "journalRejected": 0, "helpRequested": false}),
+    )
+    .await;
+    assert_eq!(ok(&v), "OK");
+    ok(&report(BOARD, json!({"version": "0.9.1"})).await);
+    // A kiosk speaks for itself only.
+    assert_eq!(err_code(&report(TOKEN, json!({"kioskId": 3, "version": "x"})).await), "FORBIDDEN");
+    assert_eq!(err_code(&report(DESK, json!({"version": "x"})).await), "FORBIDDEN");
+
+    let head = session_of(&login(&t, HEAD, "").await);
+    let page = get(&t, "/console/fleet", &head).await;
+    assert_eq!(page.status, 200);
+    let kiosk_row = page.body.find(r#"<tr class="attention">"#).expect("the kiosk needs attention");
+    assert!(page.body[kiosk_row..].contains("no paper"), "{}", page.body);
+    assert!(page.body.contains("табло 50"), "{}", page.body);
+    // IT's home is the fleet; a doctor's is not.
+    let admin = session_of(&login(&t, ADMIN, "").await);
+    assert!(get(&t, "/console/", &admin).await.body.contains("no paper"));
+    let doctor = session_of(&login(&t, DOCTOR, "214").await);
+    assert_eq!(get(&t, "/console/fleet", &doctor).await.status, 403);
+}
+
+#[tokio::test]
+async fn staff_log_in_with_a_password_and_wrong_ones_lock_the_login() {
+    let t = TestApp::new().await;
+    let mut tokens = tokens();
+    let who = central::auth::Identity::new(protocol::Role::Head, 1, None);
+    tokens
+        .add_person(&central::auth::PersonRecord::new("petrova", "длинный пароль 42", &who).unwrap())
+        .unwrap();
+    t.state.set_tokens(tokens);
+    let attempt = |password: &'static str| {
+        let body = form(&[("login", "petrova"), ("token", password), ("room", "")]);
+        send(&t, post("/console/login", None).body(Body::from(body)).unwrap())
+    };
+    let a = attempt("длинный пароль 42").await;
+    let cookie = session_of(&a);
+    assert!(get(&t, "/console/", &cookie).await.body.contains("Кабинеты сегодня"));
+    for _ in 0..5 {
+        assert_eq!(attempt("guess-guess-guess").await.status, 401);
+    }
+    let a = attempt("длинный пароль 42").await;
+    assert_eq!(a.status, 429, "locked, even with the right password: {}", a.body);
+    assert!(a.headers.get(header::SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn the_console_speaks_english_on_request() {
+    let t = TestApp::new().await;
+    let req =
+        Request::get("/console/lang?to=en").header(header::HOST, "central.test").body(Body::empty()).unwrap();
+    let a = send(&t, req).await;
+    let c = a.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(c.starts_with("infomat_lang=en;"), "{c}");
+    let cookie = session_of(&login(&t, DOCTOR, "214").await);
+    let req = Request::get("/console/")
+        .header(header::HOST, "central.test")
+        .header(header::COOKIE, format!("{}={cookie}; infomat_lang=en", central::console::COOKIE))
+        .body(Body::empty())
+        .unwrap();
+    let page = send(&t, req).await;
+    assert!(page.body.contains(r#"<html lang="en">"#) && page.body.contains("Call next"), "{}", page.body);
+    assert!(!page.body.contains("Вызвать следующего"));
+}
+
+#[tokio::test]
+async fn the_desk_prints_the_ticket_on_its_own_printer_and_says_so_when_it_cannot() {
+    use drivers::printer::codepage::Family;
+    use drivers::sim::printer::{SimState, Spool, control, serve_tcp};
+    use std::sync::{Arc, Mutex};
+    // A virtual ESC/POS printer on the network, as a desk's printer is.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = Arc::new(Mutex::new(SimState::default()));
+    let spool = Arc::new(Spool::new(None).unwrap());
+    {
+        let (state, spool) = (state.clone(), spool.clone());
+        std::thread::spawn(move || serve_tcp(listener, Family::Epson, 576, state, spool));
+    }
+    let t = TestApp::new().await;
+    let mut tokens = tokens();
+    let mut desk = central::auth::Identity::new(protocol::Role::Infodesk, 1, None);
+    desk.printer = Some(format!("tcp://{addr}"));
+    tokens.add("desk-with-printer", desk).unwrap();
+    t.state.set_tokens(tokens);
+    let cookie = session_of(&login(&t, "desk-with-printer", "").await);
+    let csrf = csrf_of(&get(&t, "/console/", &cookie).await.body);
+    let issue_for = |i: usize| {
+        let p = patient(i);
+        let (t, cookie, csrf) = (&t, cookie.clone(), csrf.clone());
+        async move {
+            let (policy, birth) = (p.enp.expose(), p.birth_date.to_ru_string());
+            let find = [("csrf", csrf.as_str()), ("policy", policy.as_str()), ("birth", birth.as_str())];
+            let a = submit(t, "/console/desk/find", &cookie, &find).await;
+            assert!(a.body.contains(r#"name="print" value="1" checked"#), "{}", a.body);
+            let issue = [("csrf", csrf.as_str()), ("category", ""), ("print", "1"), ("request", "")];
+            submit(t, "/console/desk/issue", &cookie, &issue).await
+        }
+    };
+    let a = issue_for(0).await;
+    assert!(a.body.contains("Д-001") && a.body.contains("Талон напечатан"), "{}", a.body);
+    let receipts = spool.receipts();
+    assert_eq!(receipts.len(), 1);
+    let text = receipts[0].lines.join("\n");
+    assert!(receipts[0].complete && text.contains("Д-001"), "{text}");
+    let p = patient(0);
+    assert!(
+        !text.to_lowercase().contains(&p.name.last.expose().to_lowercase()),
+        "no name on the ticket: {text}"
+    );
+
+    // Out of paper: the ticket is issued all the same, and the desk is told to say the number.
+    control(&state, "paper out").unwrap();
+    let a = issue_for(1).await;
+    assert!(a.body.contains("Д-002") && a.body.contains("Талон не напечатан"), "{}", a.body);
+    assert_eq!(ok(&t.queue("getQueueState", json!({"lpuId": 1})).await)["waiting"], 2);
 }

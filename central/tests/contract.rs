@@ -183,6 +183,13 @@ async fn every_method_answers_every_demo_patient_in_the_real_types() {
     let offline = json!({"localNumber": "К2-001", "omsNumber": p.enp.expose(), "birthDate": p.birth_date.to_string(),
         "issuedAt": domain::DateTime::new(now().date, 9, 50, 180).unwrap(), "requestId": "k2-1"});
     queue(&app, &mut c, Method::SyncOfflineTickets, json!({"kioskId": 2, "tickets": [offline]})).await;
+    queue(
+        &app,
+        &mut c,
+        Method::ReportDeviceStatus,
+        json!({"kioskId": 2, "version": "0.1.0", "printer": "paper low", "journalBacklog": 3}),
+    )
+    .await;
     // Every method gave a result to check at least once: the contract was not met by errors.
     for m in Method::ALL {
         let (results, _) = c.seen.get(m.name()).copied().unwrap_or_default();

@@ -116,6 +116,23 @@ impl Health {
         })
     }
 
+    /// The heartbeat central's fleet view shows (`reportDeviceStatus`): device states as a
+    /// word or two, the offline journal's counts; nothing personal.
+    pub fn device_status(&self, kiosk: u32) -> protocol::DeviceStatusParams {
+        let get = |m: &Mutex<String>| fleet_word(&m.lock().expect("health lock"));
+        let offline = (self.offline)();
+        protocol::DeviceStatusParams {
+            kiosk_id: kiosk,
+            version: crate::VERSION.to_owned(),
+            printer: get(&self.printer),
+            scanner: get(&self.scanner),
+            card_reader: get(&self.card_reader),
+            journal_backlog: u32::try_from(offline.pending).unwrap_or(u32::MAX),
+            journal_rejected: u32::try_from(offline.rejected.len()).unwrap_or(u32::MAX),
+            help_requested: false,
+        }
+    }
+
     /// The service screen's live status, for a technician standing at the kiosk.
     pub fn status_lines(&self) -> Vec<String> {
         let get = |m: &Mutex<String>| m.lock().expect("health lock").clone();
@@ -203,6 +220,32 @@ pub fn router(h: Arc<Health>) -> Router {
         .with_state(h)
 }
 
+/// A device state as the fleet view shows it: `ok`, `none`, `unknown`, `paper low`, `no paper`,
+/// `disconnected: ...`, `failed: ...`.
+pub fn fleet_word(state: &str) -> String {
+    let words = |camel: &str| {
+        let mut out = String::new();
+        for c in camel.chars() {
+            if c.is_uppercase() && !out.is_empty() {
+                out.push(' ');
+            }
+            out.extend(c.to_lowercase());
+        }
+        out
+    };
+    match state {
+        "Ready" | "connected" => "ok".into(),
+        "not configured" => "none".into(),
+        "Unknown" | "unknown" => "unknown".into(),
+        "PaperLow" => "paper low".into(),
+        s => match s.strip_prefix("Unavailable(").and_then(|k| k.strip_suffix(')')) {
+            Some("PaperOut") => "no paper".into(),
+            Some(kind) => words(kind),
+            None => s.into(),
+        },
+    }
+}
+
 /// What a waiting-zone board reports: its feed, not patients (it never has any).
 #[derive(Debug, Default)]
 pub struct BoardHealth {
@@ -258,6 +301,17 @@ pub async fn serve(listen: String, router: Router) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn device_states_reach_the_fleet_view_as_words() {
+        assert_eq!(super::fleet_word("Ready"), "ok");
+        assert_eq!(super::fleet_word("connected"), "ok");
+        assert_eq!(super::fleet_word("not configured"), "none");
+        assert_eq!(super::fleet_word("PaperLow"), "paper low");
+        assert_eq!(super::fleet_word("Unavailable(PaperOut)"), "no paper");
+        assert_eq!(super::fleet_word("Unavailable(CoverOpen)"), "cover open");
+        assert_eq!(super::fleet_word("disconnected: timeout"), "disconnected: timeout");
+    }
+
     use super::*;
 
     #[test]

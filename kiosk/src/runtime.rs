@@ -368,6 +368,7 @@ impl Background {
             });
             link.clone().spawn_observed(sink.clone(), SYNC_EVERY, observe)
         };
+        rt.spawn(heartbeat(link.clone(), health.clone(), kiosk.id.0));
         let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let printer = crate::devices::start(devices, &kiosk, &sink, &health, &alive);
         let central_port = CentralTask { jobs, link: link.clone(), rt: rt.handle().clone(), sink };
@@ -380,6 +381,23 @@ impl Background {
         let effects = Effects::new(Box::new(central_port), Box::new(printer), restart);
         let core = Core::new(session, effects, source, clock, health);
         Ok((Background { rt: Some(rt), central: link, alive }, core))
+    }
+}
+
+/// How often a kiosk tells central how it is (the fleet view shows it silent after three
+/// missed beats).
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+
+/// Reports the kiosk's devices and journal to central every [`HEARTBEAT_EVERY`], from start.
+async fn heartbeat(link: Arc<CentralRuntime>, health: Arc<Health>, kiosk: u32) {
+    let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let status = health.device_status(kiosk);
+        if let Err(e) = link.client.call::<protocol::call::ReportDeviceStatus>(&status).await {
+            log::debug!("heartbeat not delivered: {e}");
+        }
     }
 }
 

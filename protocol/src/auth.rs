@@ -90,6 +90,8 @@ pub fn allowed(method: Method) -> &'static [Role] {
         Method::CallNext | Method::CompleteTicket | Method::MarkNoShow | Method::RecallTicket => &[Doctor],
         // Offline tickets come from a kiosk's own journal, under its own device id.
         Method::SyncOfflineTickets => &[Kiosk],
+        // Each machine reports itself, under its own device id.
+        Method::ReportDeviceStatus => &[Kiosk, Board],
     }
 }
 

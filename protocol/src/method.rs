@@ -12,8 +12,8 @@ use crate::booking::{
 };
 use crate::de::List;
 use crate::queue::{
-    CallNextParams, CalledTicket, EnqueueParams, LpuParams, QueueState, SyncParams, SyncedTicket, Ticket,
-    TicketParams,
+    CallNextParams, CalledTicket, DeviceStatusParams, EnqueueParams, LpuParams, QueueState, SyncParams,
+    SyncedTicket, Ticket, TicketParams,
 };
 
 /// Where a method is posted (`shared/specs/central-api.md` §1).
@@ -131,6 +131,8 @@ methods! {
     /// call): a new `called` event for the boards. Answers `"OK"`.
     RecallTicket = "recallTicket" on Queue, TicketParams => String, writes: true;
     SyncOfflineTickets = "syncOfflineTickets" on Queue, SyncParams => Vec<SyncedTicket>, writes: true;
+    /// A kiosk's or a board's heartbeat for the staff console's fleet view. Answers `"OK"`.
+    ReportDeviceStatus = "reportDeviceStatus" on Queue, DeviceStatusParams => String, writes: false;
 }
 
 impl std::fmt::Display for Method {

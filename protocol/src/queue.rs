@@ -29,6 +29,10 @@ pub struct Ticket {
     pub position: u32,
     #[serde(default)]
     pub estimated_wait_minutes: Option<u32>,
+    /// The duty cabinet the ticket is assigned to, when the clinic opened duty cabinets today
+    /// (our extension; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
 }
 
 /// A ticket central issued, as the kiosk keeps it.
@@ -64,6 +68,35 @@ pub struct CallNextParams {
 #[serde(rename_all = "camelCase")]
 pub struct TicketParams {
     pub ticket_id: String,
+}
+
+/// A kiosk's or a board's heartbeat (`reportDeviceStatus`, every 30 s): what the fleet view
+/// shows. Device states are short words (`ok`, `paper low`, `no paper`, `unreachable`, ...,
+/// `none` for a device the machine does not have); nothing personal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceStatusParams {
+    /// The device id (`kiosk.id`): the token's (0 or absent: the token's, as central takes
+    /// identity from the token anyway).
+    #[serde(default)]
+    pub kiosk_id: u32,
+    /// The software version (`infomat --version`).
+    pub version: String,
+    #[serde(default)]
+    pub printer: String,
+    #[serde(default)]
+    pub scanner: String,
+    #[serde(default)]
+    pub card_reader: String,
+    /// Offline tickets not yet taken by central.
+    #[serde(default)]
+    pub journal_backlog: u32,
+    /// Offline tickets central refused (patients hold these papers: staff must see them).
+    #[serde(default)]
+    pub journal_rejected: u32,
+    /// A patient asked for staff on the screen.
+    #[serde(default)]
+    pub help_requested: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

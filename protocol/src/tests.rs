@@ -169,6 +169,11 @@ fn every_method_round_trips() {
             }
             Method::MarkNoShow => round_trip::<call::MarkNoShow>(json!({"ticketId": "t1"}), json!("OK")),
             Method::RecallTicket => round_trip::<call::RecallTicket>(json!({"ticketId": "t1"}), json!("OK")),
+            Method::ReportDeviceStatus => round_trip::<call::ReportDeviceStatus>(
+                json!({"kioskId": 2, "version": "0.1.0", "printer": "ok", "scanner": "ok", "cardReader": "none",
+                    "journalBacklog": 0, "journalRejected": 0, "helpRequested": false}),
+                json!("OK"),
+            ),
             Method::SyncOfflineTickets => round_trip::<call::SyncOfflineTickets>(
                 json!({"kioskId": 2, "lpuId": 1, "tickets": [{"localNumber": "К2-001", "omsNumber": "7700000000000016",
                     "birthDate": "1948-03-05", "issuedAt": "2026-11-23T09:00:00+03:00", "requestId": "k2-5"}]}),

@@ -87,6 +87,30 @@ pub fn start_feed(
             }
         });
     }
+    {
+        // The board's heartbeat for the fleet view: it has no printer or reader of its own.
+        let client = Client::new(&cfg.central)?;
+        let board = protocol::DeviceStatusParams {
+            kiosk_id: cfg.kiosk.id.0,
+            version: crate::VERSION.to_owned(),
+            printer: "none".into(),
+            scanner: "none".into(),
+            card_reader: "none".into(),
+            journal_backlog: 0,
+            journal_rejected: 0,
+            help_requested: false,
+        };
+        rt.spawn(async move {
+            let mut tick = tokio::time::interval(crate::runtime::HEARTBEAT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = client.call::<protocol::call::ReportDeviceStatus>(&board).await {
+                    log::debug!("display: heartbeat not delivered: {e}");
+                }
+            }
+        });
+    }
     let lpu = cfg.kiosk.lpu.0;
     rt.spawn(async move {
         let mut tick = tokio::time::interval(AVERAGE_EVERY);

@@ -59,6 +59,15 @@ const NEXT_SHOWN: i64 = 5;
 const PASSWORD_TRIES: u32 = 5;
 const LOCKED_FOR: Duration = Duration::from_secs(15 * 60);
 
+/// A patient the desk found is forgotten this long after (the desk turned to someone else).
+const DESK_FOR: Duration = Duration::from_secs(10 * 60);
+
+/// A day report that took longer than this to make is served again for [`REPORT_KEPT`]
+/// (a day of tens of thousands of tickets: 100 ms of reading each time); a cheaper one is
+/// always made fresh.
+const REPORT_COSTLY: Duration = Duration::from_millis(20);
+const REPORT_KEPT: Duration = Duration::from_secs(2);
+
 /// How long the desk waits for its printer.
 const PRINT_WITHIN: Duration = Duration::from_secs(10);
 
@@ -68,6 +77,8 @@ pub struct Sessions {
     by_id: Mutex<HashMap<[u8; 32], Session>>,
     /// Wrong passwords per login: (count, since).
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// The head's day report per clinic: when made, what it cost, the report.
+    reports: tokio::sync::Mutex<HashMap<u32, (Instant, Duration, Arc<duty::DayReport>)>>,
 }
 
 /// What a session was opened with; resolved again on every request.
@@ -85,9 +96,9 @@ struct Session {
     csrf: String,
     /// The cabinet a doctor works in (chosen at login or on the page).
     room: Option<String>,
-    /// The patient the info desk found, until a ticket is issued for them: the policy number
-    /// stays on the server, never in the page.
-    desk: Option<(Enp, Date)>,
+    /// The patient the info desk found (and when), until a ticket is issued for them or
+    /// [`DESK_FOR`] passes: the policy number stays on the server, never in the page.
+    desk: Option<(Enp, Date, Instant)>,
     until: Instant,
 }
 
@@ -162,11 +173,15 @@ fn same_origin(headers: &HeaderMap) -> bool {
 fn staff(state: &AppState, headers: &HeaderMap) -> Option<Staff> {
     let id = hash(&cookie(headers, COOKIE)?);
     let mut sessions = state.console.by_id.lock().expect("sessions lock");
-    let session = sessions.get(&id)?.clone();
-    if session.until <= Instant::now() {
+    let stored = sessions.get_mut(&id)?;
+    if stored.until <= Instant::now() {
         sessions.remove(&id);
         return None;
     }
+    if stored.desk.is_some_and(|(_, _, at)| at.elapsed() >= DESK_FOR) {
+        stored.desk = None;
+    }
+    let session = stored.clone();
     let tokens = state.tokens();
     let who = match &session.principal {
         Principal::Token(h) => tokens.lookup_hash(h),
@@ -221,7 +236,7 @@ header {{ background: #0b3d66; color: #fff; padding: 12px 24px; display: flex; g
 header h1 {{ font-size: 24px; margin: 0; flex: 1; }}
 header a {{ color: #fff; }}
 nav a {{ margin-right: 16px; }}
-main {{ padding: 24px; max-width: 1200px; }}
+main {{ padding: 24px; max-width: 1280px; }}
 section {{ background: #fff; border-radius: 8px; padding: 16px 24px; margin-bottom: 20px; box-shadow: 0 1px 3px #0003; }}
 .big {{ font-size: 64px; font-weight: bold; margin: 8px 0; }}
 .muted {{ color: #444; }}
@@ -239,7 +254,8 @@ ol.next li.prio {{ background: #fff3cd; border: 2px solid #b07800; }}
 ol.next small, .tag {{ font-size: 18px; color: #6a4700; }}
 .error {{ background: #fde8e8; border: 2px solid #b00020; color: #700; padding: 12px 16px; border-radius: 8px; }}
 .ok {{ background: #e6f4ea; border: 2px solid #1e7b34; color: #0d3d1a; padding: 12px 16px; border-radius: 8px; }}
-table {{ border-collapse: collapse; }} td, th {{ padding: 8px 16px; text-align: left; border-bottom: 1px solid #ccd; }}
+table {{ border-collapse: collapse; font-size: 18px; }} td, th {{ padding: 8px 10px; text-align: left; border-bottom: 1px solid #ccd; }}
+.scroll {{ overflow-x: auto; }}
 tr.attention td {{ background: #fde8e8; }}
 .row {{ display: flex; gap: 24px; flex-wrap: wrap; align-items: end; }}
 </style>
@@ -820,7 +836,7 @@ async fn desk_page(state: &AppState, s: &Staff, l: Lang, notice: DeskNotice) -> 
         }
     }
     let mut card = String::new();
-    if let Some((enp, birth)) = &s.session.desk {
+    if let Some((enp, birth, _)) = &s.session.desk {
         match desk_patient(state, enp, *birth).await {
             Ok(Some(p)) => {
                 let mut options = format!(r#"<option value="">{}</option>"#, l.t("без категории", "none"));
@@ -940,8 +956,9 @@ async fn desk_find(
     let params = json!({"omsNumber": enp.expose(), "birthDate": birth.to_string()});
     match crate::app::call(&state, Method::GetPatientInfo3, &s.who, params).await {
         Ok(_) => {
-            s.session.desk = Some((enp, birth));
-            s.store(&state, |stored| stored.desk = Some((enp, birth)));
+            let found = Some((enp, birth, Instant::now()));
+            s.session.desk = found;
+            s.store(&state, |stored| stored.desk = found);
             desk_page(&state, &s, l, DeskNotice::None).await
         }
         Err(ApiError::Domain { code: protocol::code::PATIENT_NOT_FOUND, .. }) => {
@@ -977,7 +994,7 @@ async fn desk_issue(
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    let Some((enp, birth)) = s.session.desk else {
+    let Some((enp, birth, _)) = s.session.desk else {
         let e = l.t("Сначала найдите пациента.", "Find the patient first.");
         return desk_page(&state, &s, l, DeskNotice::Error(e.to_owned())).await;
     };
@@ -1060,6 +1077,22 @@ async fn print_at_desk(
     }
 }
 
+/// Today's report for `lpu`, made fresh unless it is costly and was made moments ago (one
+/// request makes it while the others wait for it).
+async fn day_report(state: &AppState, lpu: u32) -> Result<Arc<duty::DayReport>, ApiError> {
+    let mut cache = state.console.reports.lock().await;
+    if let Some((at, cost, r)) = cache.get(&lpu)
+        && *cost >= REPORT_COSTLY
+        && at.elapsed() < REPORT_KEPT
+    {
+        return Ok(r.clone());
+    }
+    let started = Instant::now();
+    let r = Arc::new(duty::day_report(&state.store, lpu, (state.clock)()).await?);
+    cache.insert(lpu, (Instant::now(), started.elapsed(), r.clone()));
+    Ok(r)
+}
+
 fn minutes(l: Lang, v: Option<u32>) -> String {
     v.map_or_else(|| "—".to_owned(), |m| format!("{m} {}", l.t("мин", "min")))
 }
@@ -1109,10 +1142,31 @@ fn chart(l: Lang, curve: &[(u32, u32)]) -> String {
     svg
 }
 
+/// The clinic's doctors as `<option>`s (surname and initials, speciality), "—" first.
+async fn doctor_options(state: &AppState, lpu: u32) -> String {
+    let rows = sqlx::query(
+        "SELECT d.id, d.last_name, d.first_name, d.middle_name, s.name FROM doctor d
+         LEFT JOIN speciality s ON s.code = d.speciality_code WHERE d.lpu_id = $1 ORDER BY d.last_name, d.id",
+    )
+    .bind(i64::from(lpu))
+    .fetch_all(&state.store.pool)
+    .await
+    .unwrap_or_default();
+    let mut out = String::from(r#"<option value="">—</option>"#);
+    for r in &rows {
+        let get = |i| sqlx::Row::try_get::<Option<String>, _>(r, i).ok().flatten().unwrap_or_default();
+        let Ok(id) = sqlx::Row::try_get::<i64, _>(r, 0) else { continue };
+        let middle = get(3);
+        let name = domain::FullName::new(&get(1), &get(2), Some(middle.as_str()).filter(|m| !m.is_empty()))
+            .surname_and_initials();
+        let _ = write!(out, r#"<option value="{id}">{}, {}</option>"#, esc(&name), esc(&get(4)));
+    }
+    out
+}
+
 async fn head_page(state: &AppState, s: &Staff, l: Lang, error: Option<&str>) -> Response {
     let title = l.t("Заведующий: дежурные кабинеты", "Head of department: duty cabinets");
-    let now = (state.clock)();
-    let report = match duty::day_report(&state.store, s.who.lpu, now).await {
+    let report = match day_report(state, s.who.lpu).await {
         Ok(r) => r,
         Err(e) => return unavailable(&e),
     };
@@ -1125,7 +1179,7 @@ async fn head_page(state: &AppState, s: &Staff, l: Lang, error: Option<&str>) ->
         };
         let _ = write!(
             rows,
-            r#"<tr data-room="{room}"><th scope="row">{room}</th><td>{state_text}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>
+            r#"<tr data-room="{room}"><th scope="row">{room}{doctor}</th><td>{state_text}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>
 <td><form method="post" action="/console/head/room"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="room" value="{room}">
 <button class="small secondary" type="submit" name="action" value="{action}" aria-label="{button} {room}">{button}</button></form></td></tr>"#,
             r.waiting,
@@ -1136,6 +1190,8 @@ async fn head_page(state: &AppState, s: &Staff, l: Lang, error: Option<&str>) ->
             minutes(l, r.average_visit),
             minutes(l, r.idle),
             room = esc(&r.room),
+            doctor =
+                r.doctor.as_deref().map(|d| format!("<br><small>{}</small>", esc(d))).unwrap_or_default(),
             csrf = esc(&s.session.csrf),
         );
     }
@@ -1145,12 +1201,12 @@ async fn head_page(state: &AppState, s: &Staff, l: Lang, error: Option<&str>) ->
 {error}
 <section aria-labelledby="rooms-h"><h2 id="rooms-h">{rooms_h}</h2>
 <p>{unassigned_l}: <strong id="unassigned">{unassigned}</strong></p>
-<table id="rooms"><thead><tr><th scope="col">{c_room}</th><th scope="col">{c_state}</th><th scope="col">{c_wait}</th><th scope="col">{c_served}</th><th scope="col">{c_noshow}</th><th scope="col">{c_avg}</th><th scope="col">{c_p90}</th><th scope="col">{c_visit}</th><th scope="col">{c_idle}</th><th scope="col"></th></tr></thead>
-<tbody>{rows}</tbody></table>
+<div class="scroll"><table id="rooms"><thead><tr><th scope="col">{c_room}</th><th scope="col">{c_state}</th><th scope="col">{c_wait}</th><th scope="col">{c_served}</th><th scope="col">{c_noshow}</th><th scope="col">{c_avg}</th><th scope="col">{c_p90}</th><th scope="col">{c_visit}</th><th scope="col">{c_idle}</th><th scope="col"></th></tr></thead>
+<tbody>{rows}</tbody></table></div>
 <form method="post" action="/console/head/room" class="row">
 <input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="action" value="open">
 <p><label for="open-room">{open_room}</label><br><input id="open-room" name="room" inputmode="numeric" required size="8"></p>
-<p><label for="open-doctor">{open_doctor}</label><br><input id="open-doctor" name="doctor" inputmode="numeric" size="8"></p>
+<p><label for="open-doctor">{open_doctor}</label><br><select id="open-doctor" name="doctor">{doctors}</select></p>
 <p><button type="submit" id="open">{open}</button></p>
 </form>
 <p><a href="/console/head/report.csv" id="csv">{csv}</a></p>
@@ -1173,7 +1229,8 @@ async fn head_page(state: &AppState, s: &Staff, l: Lang, error: Option<&str>) ->
         c_idle = l.t("Простой", "Idle"),
         csrf = esc(&s.session.csrf),
         open_room = l.t("Открыть кабинет", "Open a cabinet"),
-        open_doctor = l.t("Врач (id, необязательно)", "Doctor (id, optional)"),
+        open_doctor = l.t("Врач (необязательно)", "Doctor (optional)"),
+        doctors = doctor_options(state, s.who.lpu).await,
         open = l.t("Открыть и принимать талоны", "Open and take tickets"),
         csv = l.t("Отчёт за день (CSV)", "Day report (CSV)"),
         chart_h = l.t("Ожидающие пациенты за день", "Waiting patients over the day"),
@@ -1213,6 +1270,8 @@ async fn head_room(
         "close" => duty::close(&state.store, s.who.lpu, room, now).await,
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
+    // The next page shows the change, however costly the report.
+    state.console.reports.lock().await.remove(&s.who.lpu);
     match outcome {
         Ok(moved) => {
             log::info!("console: {} {}ed cabinet {room} ({moved} tickets moved)", s.who.key, form.action);
@@ -1229,7 +1288,7 @@ async fn head_csv(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         return StatusCode::FORBIDDEN.into_response();
     }
     let now = (state.clock)();
-    match duty::day_report(&state.store, s.who.lpu, now).await {
+    match day_report(&state, s.who.lpu).await {
         Ok(report) => {
             // A byte-order mark: spreadsheets then read the Cyrillic as UTF-8.
             let body = format!("\u{feff}{}", duty::csv(&report, l.en));
@@ -1283,7 +1342,7 @@ async fn fleet_view(state: &AppState, s: &Staff, l: Lang) -> Response {
             rows,
             r#"<tr{}><th scope="row">{}</th><td>{role} {}</td><td>{seen}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{help}</td></tr>"#,
             if m.needs_attention() { r#" class="attention""# } else { "" },
-            esc(&m.name),
+            if m.name.is_empty() { "—".to_owned() } else { esc(&m.name) },
             m.device,
             esc(&m.status.printer),
             esc(&m.status.scanner),
@@ -1304,8 +1363,8 @@ async fn fleet_view(state: &AppState, s: &Staff, l: Lang) -> Response {
 <main id="fleet">
 <section aria-labelledby="fleet-h"><h2 id="fleet-h">{title}</h2>
 <p class="muted">{hint}</p>
-<table id="machines"><thead><tr><th scope="col">{c_name}</th><th scope="col">{c_kind}</th><th scope="col">{c_seen}</th><th scope="col">{c_printer}</th><th scope="col">{c_scanner}</th><th scope="col">{c_reader}</th><th scope="col">{c_backlog}</th><th scope="col">{c_rejected}</th><th scope="col">{c_version}</th><th scope="col">{c_help}</th></tr></thead>
-<tbody>{rows}</tbody></table></section>
+<div class="scroll"><table id="machines"><thead><tr><th scope="col">{c_name}</th><th scope="col">{c_kind}</th><th scope="col">{c_seen}</th><th scope="col">{c_printer}</th><th scope="col">{c_scanner}</th><th scope="col">{c_reader}</th><th scope="col">{c_backlog}</th><th scope="col">{c_rejected}</th><th scope="col">{c_version}</th><th scope="col">{c_help}</th></tr></thead>
+<tbody>{rows}</tbody></table></div></section>
 </main>"#,
         bar = header_bar(s, l, title),
         hint = l.t(

@@ -275,6 +275,8 @@ pub struct RoomLoad {
     /// Minutes since the cabinet last called or finished someone, when nobody is in it now.
     pub idle: Option<u32>,
     pub open: Option<bool>,
+    /// The doctor the head put on duty there, as surname and initials.
+    pub doctor: Option<String>,
 }
 
 /// What the head of department's view and CSV report show for today.
@@ -312,11 +314,14 @@ pub async fn day_report(st: &Store, lpu: u32, now: Now) -> Result<DayReport, Api
     .bind(&day)
     .fetch_all(&st.pool)
     .await?;
-    let duty = sqlx::query("SELECT room, closed_utc FROM duty_room WHERE lpu_id = $1 AND day = $2")
-        .bind(lpu)
-        .bind(&day)
-        .fetch_all(&st.pool)
-        .await?;
+    let duty = sqlx::query(
+        "SELECT d.room, d.closed_utc, doc.last_name, doc.first_name, doc.middle_name FROM duty_room d
+         LEFT JOIN doctor doc ON doc.id = d.doctor_id WHERE d.lpu_id = $1 AND d.day = $2",
+    )
+    .bind(lpu)
+    .bind(&day)
+    .fetch_all(&st.pool)
+    .await?;
     #[derive(Default)]
     struct Acc {
         waiting: u32,
@@ -327,11 +332,19 @@ pub async fn day_report(st: &Store, lpu: u32, now: Now) -> Result<DayReport, Api
         last: Option<i64>,
         busy: bool,
         open: Option<bool>,
+        doctor: Option<String>,
     }
     let mut by_room: std::collections::BTreeMap<String, Acc> = Default::default();
     for r in &duty {
         let room: String = r.try_get(0)?;
-        by_room.entry(room).or_default().open = Some(r.try_get::<Option<i64>, _>(1)?.is_none());
+        let a = by_room.entry(room).or_default();
+        a.open = Some(r.try_get::<Option<i64>, _>(1)?.is_none());
+        let names: [Option<String>; 3] = [r.try_get(2)?, r.try_get(3)?, r.try_get(4)?];
+        a.doctor = names[0].is_some().then(|| {
+            let [last, first, middle] = names.map(Option::unwrap_or_default);
+            domain::FullName::new(&last, &first, Some(&middle).filter(|m| !m.is_empty()).map(|m| m.as_str()))
+                .surname_and_initials()
+        });
     }
     let mut unassigned = 0;
     let mut spans = Vec::with_capacity(rows.len());
@@ -380,6 +393,7 @@ pub async fn day_report(st: &Store, lpu: u32, now: Now) -> Result<DayReport, Api
                 average_visit: average(&a.visits),
                 idle: (!a.busy).then_some(a.last).flatten().map(|l| (now_utc - l).max(0) as u32),
                 open: a.open,
+                doctor: a.doctor,
             }
         })
         .collect();
@@ -392,14 +406,31 @@ pub fn waiting_curve(spans: &[(i64, Option<i64>)], now: Now) -> Vec<(u32, u32)> 
     let now_utc = now.utc_minutes();
     let midnight = now_utc - i64::from(now.minute_of_day);
     let Some(first) = spans.iter().map(|s| s.0).min() else { return Vec::new() };
-    let mut t = midnight + (first - midnight).div_euclid(15) * 15;
-    let mut out = Vec::new();
-    while t <= now_utc {
-        let n = spans.iter().filter(|(i, c)| *i <= t && c.is_none_or(|c| c > t)).count();
-        out.push(((t - midnight) as u32, n as u32));
-        t += 15;
+    let start = midnight + (first - midnight).div_euclid(15) * 15;
+    if start > now_utc {
+        return Vec::new();
     }
-    out
+    let quarters = usize::try_from((now_utc - start) / 15 + 1).unwrap_or(0);
+    // The first quarter at or after minute `t`.
+    let at_or_after = |t: i64| usize::try_from((t - start + 14).div_euclid(15).max(0)).unwrap_or(0);
+    // A ticket waits at the quarters from its issue up to (not including) its call: +1 where
+    // that starts, -1 where it ends, then running sums; linear in tickets and quarters.
+    let mut change = vec![0i64; quarters + 1];
+    for (issued, called) in spans {
+        let from = at_or_after(*issued).min(quarters);
+        let to = called.map_or(quarters, |c| at_or_after(c).min(quarters));
+        if from < to {
+            change[from] += 1;
+            change[to] -= 1;
+        }
+    }
+    let mut n = 0i64;
+    (0..quarters)
+        .map(|k| {
+            n += change[k];
+            ((start + 15 * k as i64 - midnight) as u32, n.max(0) as u32)
+        })
+        .collect()
 }
 
 /// The day report as CSV (`;`-separated, as Russian-locale spreadsheets open it).
@@ -489,6 +520,31 @@ mod tests {
     }
 
     #[test]
+    fn the_waiting_curve_agrees_with_counting_each_quarter() {
+        let now = domain::DateTime::parse_iso("2026-12-03T13:07:00+03:00").unwrap();
+        let midnight = now.utc_minutes() - i64::from(now.minute_of_day);
+        let mut x = 12345u64;
+        let mut rnd = |n: u64| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        let spans: Vec<(i64, Option<i64>)> = (0..500)
+            .map(|_| {
+                let issued = midnight + 480 + rnd(300) as i64;
+                let called = (rnd(4) > 0).then(|| issued + rnd(120) as i64);
+                (issued, called)
+            })
+            .collect();
+        let curve = waiting_curve(&spans, now);
+        assert!(!curve.is_empty());
+        for (minute, n) in curve {
+            let t = midnight + i64::from(minute);
+            let naive = spans.iter().filter(|(i, c)| *i <= t && c.is_none_or(|c| c > t)).count();
+            assert_eq!(n as usize, naive, "at minute {minute}");
+        }
+    }
+
+    #[test]
     fn csv_cells_cannot_become_formulas() {
         let report = DayReport {
             rooms: vec![RoomLoad {
@@ -501,6 +557,7 @@ mod tests {
                 average_visit: None,
                 idle: None,
                 open: Some(true),
+                doctor: None,
             }],
             unassigned: 0,
             waiting_over_day: Vec::new(),

@@ -1,6 +1,8 @@
 //! The fleet: each kiosk's and board's last heartbeat (`reportDeviceStatus`), for the staff
 //! console's fleet view. One row per machine, overwritten: the latest state is what IT needs;
-//! history belongs to the monitoring system scraping each kiosk's `/metrics`.
+//! history belongs to the monitoring system scraping each kiosk's `/metrics`. On SQLite the
+//! rows live beside the rate counters (the `-limits` file, written without fsync: a heartbeat
+//! is worth nothing after a power cut and must not cost a ticket's flush).
 
 use serde::Serialize;
 use sqlx::Row;

@@ -114,7 +114,7 @@ CREATE TABLE IF NOT EXISTS patient_priority (enp TEXT PRIMARY KEY, category TEXT
   set_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS duty_room (lpu_id BIGINT NOT NULL, day TEXT NOT NULL, room TEXT NOT NULL, doctor_id BIGINT,
   opened_utc BIGINT NOT NULL, closed_utc BIGINT, PRIMARY KEY (lpu_id, day, room));
-CREATE TABLE IF NOT EXISTS device_status (lpu_id BIGINT NOT NULL, role TEXT NOT NULL, device BIGINT NOT NULL,
+CREATE TABLE IF NOT EXISTS {LIMITS}device_status (lpu_id BIGINT NOT NULL, role TEXT NOT NULL, device BIGINT NOT NULL,
   name TEXT NOT NULL, last_utc BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (lpu_id, role, device));
 CREATE TABLE IF NOT EXISTS counter (lpu_id BIGINT NOT NULL, day TEXT NOT NULL, n BIGINT NOT NULL,
   PRIMARY KEY (lpu_id, day));

@@ -392,7 +392,15 @@ async fn a_cabinet_the_head_opens_takes_walk_ins_at_once_and_closing_it_moves_it
         .await;
     assert_eq!((a.status, a.location()), (303, "/console/"));
     assert_eq!(walk_in_as(&t, 0, "h0").await["room"], "216", "the only open cabinet takes the walk-in");
-    submit(&t, "/console/head/room", &head, &[("csrf", &csrf), ("action", "open"), ("room", "217")]).await;
+    // 217 with a doctor on the rota for today.
+    let a = submit(
+        &t,
+        "/console/head/room",
+        &head,
+        &[("csrf", &csrf), ("action", "open"), ("room", "217"), ("doctor", "101")],
+    )
+    .await;
+    assert_eq!(a.status, 303);
     assert_eq!(walk_in_as(&t, 1, "h1").await["room"], "217", "the cabinet with the shorter queue");
     assert_eq!(walk_in_as(&t, 2, "h2").await["room"], "216");
 
@@ -422,6 +430,7 @@ async fn a_cabinet_the_head_opens_takes_walk_ins_at_once_and_closing_it_moves_it
         page.body[at..at + page.body[at..].find("</tr>").unwrap()].to_owned()
     };
     assert!(row("216").contains("<td>закрыт</td><td>0</td>"), "{}", row("216"));
+    assert!(row("217").contains("217<br><small>"), "the doctor on duty there: {}", row("217"));
     assert!(
         row("217").contains("<td>открыт</td><td>2</td><td>1</td>"),
         "2 waiting, 1 served: {}",

@@ -302,6 +302,17 @@ impl PersonRecord {
     }
 }
 
+/// The hash an unknown login's password is checked against (of a random password nobody has).
+fn dummy_phc() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let password = generate().unwrap_or_else(|_| "x".repeat(64));
+        PersonRecord::new("-", &password, &Identity::new(Role::Admin, 0, None))
+            .map(|r| r.password)
+            .unwrap_or_default()
+    })
+}
+
 /// A person's password hash and who they are.
 #[derive(Clone)]
 struct Person {
@@ -343,9 +354,16 @@ impl Tokens {
     /// guess cost tens of milliseconds; the console also limits guesses per login.
     pub fn person(&self, login: &str, password: &str) -> Option<(Arc<Identity>, [u8; 32])> {
         use argon2::password_hash::PasswordVerifier;
-        let p = self.persons.get(login.trim())?;
-        let parsed = argon2::PasswordHash::new(&p.phc).ok()?;
-        argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).ok()?;
+        let p = self.persons.get(login.trim());
+        // An unknown login costs the same hashing as a known one: timing tells nobody which
+        // logins exist.
+        let phc: &str = match p {
+            Some(p) => &p.phc,
+            None => dummy_phc(),
+        };
+        let parsed = argon2::PasswordHash::new(phc).ok()?;
+        let verified = argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let p = p.filter(|_| verified)?;
         Some((p.who.clone(), hash(&p.phc)))
     }
 

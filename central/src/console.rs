@@ -55,6 +55,9 @@ const SESSION_FOR: Duration = Duration::from_secs(12 * 3600);
 /// How many of the next tickets a doctor sees.
 const NEXT_SHOWN: i64 = 5;
 
+/// Logins with attempts remembered before old ones are dropped.
+const FAILURES_KEPT: usize = 10_000;
+
 /// Wrong passwords per login before it is locked for [`LOCKED_FOR`].
 const PASSWORD_TRIES: u32 = 5;
 const LOCKED_FOR: Duration = Duration::from_secs(15 * 60);
@@ -72,13 +75,26 @@ const REPORT_KEPT: Duration = Duration::from_secs(2);
 const PRINT_WITHIN: Duration = Duration::from_secs(10);
 
 /// The console's sessions on this node, by the SHA-256 of the cookie's id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Sessions {
     by_id: Mutex<HashMap<[u8; 32], Session>>,
-    /// Wrong passwords per login: (count, since).
+    /// Password attempts per login since its last success: (count, the latest).
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Password checks running at once (Argon2: memory and CPU per check).
+    hashing: tokio::sync::Semaphore,
     /// The head's day report per clinic: when made, what it cost, the report.
     reports: tokio::sync::Mutex<HashMap<u32, (Instant, Duration, Arc<duty::DayReport>)>>,
+}
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions {
+            by_id: Mutex::default(),
+            failures: Mutex::default(),
+            hashing: tokio::sync::Semaphore::new(2),
+            reports: tokio::sync::Mutex::default(),
+        }
+    }
 }
 
 /// What a session was opened with; resolved again on every request.
@@ -98,8 +114,19 @@ struct Session {
     room: Option<String>,
     /// The patient the info desk found (and when), until a ticket is issued for them or
     /// [`DESK_FOR`] passes: the policy number stays on the server, never in the page.
-    desk: Option<(Enp, Date, Instant)>,
+    desk: Option<DeskFound>,
     until: Instant,
+}
+
+/// A patient the info desk found.
+#[derive(Debug, Clone)]
+struct DeskFound {
+    enp: Enp,
+    birth: Date,
+    at: Instant,
+    /// Names this finding in the issue form (and is the ticket's request id): a form from
+    /// another tab, showing an earlier patient, cannot issue for this one.
+    nonce: String,
 }
 
 /// A logged-in request: who (as the token says now) and their session.
@@ -178,7 +205,7 @@ fn staff(state: &AppState, headers: &HeaderMap) -> Option<Staff> {
         sessions.remove(&id);
         return None;
     }
-    if stored.desk.is_some_and(|(_, _, at)| at.elapsed() >= DESK_FOR) {
+    if stored.desk.as_ref().is_some_and(|d| d.at.elapsed() >= DESK_FOR) {
         stored.desk = None;
     }
     let session = stored.clone();
@@ -354,16 +381,23 @@ struct LoginForm {
 }
 
 /// Whether `login` is locked out by wrong passwords now.
-fn locked(state: &AppState, login: &str) -> bool {
-    let f = state.console.failures.lock().expect("failures lock");
-    f.get(login).is_some_and(|(n, since)| *n >= PASSWORD_TRIES && since.elapsed() < LOCKED_FOR)
-}
-
-fn failed(state: &AppState, login: &str) {
+/// Counts a password attempt for `login` before it is checked (so that guesses sent at once
+/// are counted at once); `false` when the login is locked: [`PASSWORD_TRIES`] attempts not
+/// followed by a success, the lock lasting [`LOCKED_FOR`] from the last of them.
+fn attempt(state: &AppState, login: &str) -> bool {
     let mut f = state.console.failures.lock().expect("failures lock");
-    f.retain(|_, (_, since)| since.elapsed() < LOCKED_FOR);
+    if f.len() >= FAILURES_KEPT {
+        f.retain(|_, (_, last)| last.elapsed() < LOCKED_FOR);
+    }
     let e = f.entry(login.to_owned()).or_insert((0, Instant::now()));
-    e.0 += 1;
+    if e.1.elapsed() >= LOCKED_FOR {
+        *e = (0, Instant::now());
+    }
+    if e.0 >= PASSWORD_TRIES {
+        return false;
+    }
+    *e = (e.0 + 1, Instant::now());
+    true
 }
 
 async fn login(
@@ -379,7 +413,7 @@ async fn login(
     let found = if login.is_empty() {
         state.tokens().lookup(form.token.trim()).map(|w| (w, Principal::Token(hash(form.token.trim()))))
     } else {
-        if locked(&state, &login) {
+        if !attempt(&state, &login) {
             log::warn!("console: login {login:?} is locked after wrong passwords");
             return login_form(
                 l,
@@ -390,12 +424,16 @@ async fn login(
                 StatusCode::TOO_MANY_REQUESTS,
             );
         }
-        // Argon2 takes tens of milliseconds of CPU: off the async workers.
+        // Argon2 takes tens of milliseconds of CPU and 19 MiB: off the async workers, two at a
+        // time at most, whatever arrives at once.
+        let Ok(_permit) = state.console.hashing.acquire().await else {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        };
         let tokens = state.tokens();
         let (name, password) = (login.clone(), form.token.clone());
         let found = tokio::task::spawn_blocking(move || tokens.person(&name, &password)).await.ok().flatten();
-        if found.is_none() {
-            failed(&state, &login);
+        if found.is_some() {
+            state.console.failures.lock().expect("failures lock").remove(&login);
         }
         found.map(|(w, phc)| (w, Principal::Person { login: login.clone(), phc }))
     };
@@ -426,7 +464,7 @@ async fn login(
     };
     // A cabinet the token is not bound to is not taken: the token's first cabinet instead.
     let room = Some(form.room.trim().to_owned())
-        .filter(|r| !r.is_empty() && may_open(&who, r))
+        .filter(|r| duty::valid_room(r) && may_open(&who, r))
         .or_else(|| who.rooms.first().cloned());
     {
         let now = Instant::now();
@@ -434,7 +472,6 @@ async fn login(
         sessions.retain(|_, s| s.until > now);
         sessions.insert(hash(&id), Session { principal, csrf, room, desk: None, until: now + SESSION_FOR });
     }
-    state.console.failures.lock().expect("failures lock").remove(&login);
     log::info!("console: {} ({}) logged in", who.key, who.role);
     let mut r = Redirect::to("/console/").into_response();
     let cookie = format!(
@@ -502,7 +539,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap, q: Query<R
     let l = lang(&headers);
     let Some(mut s) = staff(&state, &headers) else { return Redirect::to("/console/login").into_response() };
     if let Some(room) = q.room.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        if !may_open(&s.who, room) {
+        if !duty::valid_room(room) || !may_open(&s.who, room) {
             return StatusCode::FORBIDDEN.into_response();
         }
         s.session.room = Some(room.to_owned());
@@ -741,6 +778,9 @@ async fn doctor_state(
     q: Query<RoomQuery>,
 ) -> Response {
     let Some(s) = staff(&state, &headers) else { return StatusCode::UNAUTHORIZED.into_response() };
+    if s.who.role != Role::Doctor {
+        return StatusCode::FORBIDDEN.into_response();
+    }
     let Some(room) = q.room.clone().or(s.session.room.clone()) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
@@ -769,7 +809,12 @@ struct DeskPatient {
     category: Option<Priority>,
 }
 
-async fn desk_patient(state: &AppState, enp: &Enp, birth: Date) -> Result<Option<DeskPatient>, ApiError> {
+async fn desk_patient(
+    state: &AppState,
+    lpu: u32,
+    enp: &Enp,
+    birth: Date,
+) -> Result<Option<DeskPatient>, ApiError> {
     let today = (state.clock)().date.to_string();
     let row = match store::patient(&state.store.pool, enp, birth).await {
         Ok(r) => r,
@@ -778,13 +823,16 @@ async fn desk_patient(state: &AppState, enp: &Enp, birth: Date) -> Result<Option
     };
     let full =
         format!("{} {} {}", row.last_name, row.first_name, row.middle_name.clone().unwrap_or_default());
-    let waiting = sqlx::query("SELECT number FROM ticket WHERE enp = $1 AND day = $2 AND status = 'waiting'")
-        .bind(enp.expose())
-        .bind(&today)
-        .fetch_optional(&state.store.pool)
-        .await?
-        .map(|r| sqlx::Row::try_get::<String, _>(&r, 0))
-        .transpose()?;
+    let waiting = sqlx::query(
+        "SELECT number FROM ticket WHERE lpu_id = $1 AND day = $2 AND enp = $3 AND status = 'waiting'",
+    )
+    .bind(i64::from(lpu))
+    .bind(&today)
+    .bind(enp.expose())
+    .fetch_optional(&state.store.pool)
+    .await?
+    .map(|r| sqlx::Row::try_get::<String, _>(&r, 0))
+    .transpose()?;
     Ok(Some(DeskPatient {
         name: drivers::printer::layout::surname_with_initials(&full),
         masked: enp.masked(),
@@ -836,8 +884,8 @@ async fn desk_page(state: &AppState, s: &Staff, l: Lang, notice: DeskNotice) -> 
         }
     }
     let mut card = String::new();
-    if let Some((enp, birth, _)) = &s.session.desk {
-        match desk_patient(state, enp, *birth).await {
+    if let Some(found) = &s.session.desk {
+        match desk_patient(state, s.who.lpu, &found.enp, found.birth).await {
             Ok(Some(p)) => {
                 let mut options = format!(r#"<option value="">{}</option>"#, l.t("без категории", "none"));
                 for c in Priority::ALL {
@@ -867,7 +915,7 @@ async fn desk_page(state: &AppState, s: &Staff, l: Lang, notice: DeskNotice) -> 
                         (" disabled", l.t(" (принтер стойки не настроен)", " (no desk printer configured)"))
                     }
                 };
-                let request = generate().unwrap_or_default();
+                let request = &found.nonce;
                 card = format!(
                     r#"<section aria-labelledby="patient-h"><h2 id="patient-h">{patient_h}</h2>
 <p id="patient" class="big" style="font-size:36px">{name}</p><p>{policy} {masked}, {born} {birth}</p>{waiting}
@@ -883,7 +931,7 @@ async fn desk_page(state: &AppState, s: &Staff, l: Lang, notice: DeskNotice) -> 
                     policy = l.t("полис", "policy"),
                     masked = esc(&p.masked),
                     born = l.t("дата рождения", "born"),
-                    birth = birth.to_ru_string(),
+                    birth = found.birth.to_ru_string(),
                     csrf = esc(&s.session.csrf),
                     category_l =
                         l.t("Категория приоритета (по документу)", "Priority category (by document)"),
@@ -956,8 +1004,9 @@ async fn desk_find(
     let params = json!({"omsNumber": enp.expose(), "birthDate": birth.to_string()});
     match crate::app::call(&state, Method::GetPatientInfo3, &s.who, params).await {
         Ok(_) => {
-            let found = Some((enp, birth, Instant::now()));
-            s.session.desk = found;
+            let found =
+                Some(DeskFound { enp, birth, at: Instant::now(), nonce: generate().unwrap_or_default() });
+            s.session.desk = found.clone();
             s.store(&state, |stored| stored.desk = found);
             desk_page(&state, &s, l, DeskNotice::None).await
         }
@@ -994,10 +1043,17 @@ async fn desk_issue(
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    let Some((enp, birth, _)) = s.session.desk else {
+    let Some(DeskFound { enp, birth, nonce, .. }) = s.session.desk.clone() else {
         let e = l.t("Сначала найдите пациента.", "Find the patient first.");
         return desk_page(&state, &s, l, DeskNotice::Error(e.to_owned())).await;
     };
+    if !crate::auth::constant_time_eq(&hash(&form.request), &hash(&nonce)) {
+        let e = l.t(
+            "Эта страница показывала другого пациента: найдите пациента снова.",
+            "This page showed another patient: find the patient again.",
+        );
+        return desk_page(&state, &s, l, DeskNotice::Error(e.to_owned())).await;
+    }
     let category = match form.category.as_str() {
         "" => None,
         c => match Priority::parse(c) {
@@ -1006,13 +1062,14 @@ async fn desk_issue(
         },
     };
     let now = (state.clock)();
-    if let Err(e) = duty::declare(&state.store, &enp.expose(), category, now, &s.who.key).await {
-        return unavailable(&e);
+    match duty::declare(&state.store, s.who.lpu, &enp.expose(), category, now, &s.who.key).await {
+        Ok(events) => state.publish(events).await,
+        Err(e) => return unavailable(&e),
     }
     if let Some(c) = category {
         log::info!("console: {} recorded priority {} for patient {}", s.who.key, c.name(), enp.masked());
     }
-    let request = if form.request.is_empty() { generate().unwrap_or_default() } else { form.request.clone() };
+    let request = nonce;
     let params = json!({"omsNumber": enp.expose(), "birthDate": birth.to_string(), "lpuId": s.who.lpu,
         "kioskId": 0, "requestId": format!("desk-{request}")});
     let ticket = match crate::app::call(&state, Method::EnqueueWalkIn, &s.who, params).await {
@@ -1267,14 +1324,20 @@ async fn head_room(
             let doctor = form.doctor.trim().parse::<i64>().ok();
             duty::open(&state.store, s.who.lpu, room, doctor, now).await.map(|()| 0)
         }
-        "close" => duty::close(&state.store, s.who.lpu, room, now).await,
+        "close" => match duty::close(&state.store, s.who.lpu, room, now).await {
+            Ok((moved, events)) => {
+                state.publish(events).await;
+                Ok(moved)
+            }
+            Err(e) => Err(e),
+        },
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     // The next page shows the change, however costly the report.
     state.console.reports.lock().await.remove(&s.who.lpu);
     match outcome {
         Ok(moved) => {
-            log::info!("console: {} {}ed cabinet {room} ({moved} tickets moved)", s.who.key, form.action);
+            log::info!("console: {} {}: cabinet {room} ({moved} tickets moved)", s.who.key, form.action);
             Redirect::to("/console/").into_response()
         }
         Err(e) => head_page(&state, &s, l, Some(&refusal(l, e))).await,

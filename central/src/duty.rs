@@ -91,36 +91,60 @@ pub fn rank(issued_utc: i64, category: Option<Priority>) -> i64 {
     issued_utc - category.map_or(0, Priority::head_start)
 }
 
-/// The category `enp` declared at the desk, if it still holds on `today`.
+/// The category `enp` declared at the desk, if it still holds on `today` (urgency is kept apart
+/// from a document-backed category: an urgent day does not end a veteran's year).
 pub async fn declared(
     ex: impl sqlx::Executor<'_, Database = sqlx::Any>,
     enp: &str,
     today: &str,
 ) -> Result<Option<Priority>, ApiError> {
-    let r = sqlx::query("SELECT category FROM patient_priority WHERE enp = $1 AND until_day >= $2")
+    let r = sqlx::query("SELECT category, until_day, urgent_day FROM patient_priority WHERE enp = $1")
         .bind(enp)
-        .bind(today)
         .fetch_optional(ex)
         .await?;
-    Ok(r.map(|r| r.try_get::<String, _>(0)).transpose()?.as_deref().and_then(Priority::parse))
+    let Some(r) = r else { return Ok(None) };
+    let (category, until, urgent): (Option<String>, Option<String>, Option<String>) =
+        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    if urgent.as_deref() == Some(today) {
+        return Ok(Some(Priority::Urgent));
+    }
+    Ok(category.filter(|_| until.as_deref().is_some_and(|u| u >= today)).as_deref().and_then(Priority::parse))
 }
 
-/// Records (or, with `None`, clears) the category `enp` declared, by `who` (a staff key, for
-/// the audit trail: no names).
+/// Records (or, with `None`, clears) the category `enp` declared at clinic `lpu`, by `who` (a
+/// staff key, for the audit trail: no names), and ranks the patient's ticket waiting today
+/// accordingly (a patient who took a kiosk ticket before showing their certificate). Returns
+/// the feed events to publish (doctors' pages refresh their next tickets).
 pub async fn declare(
     st: &Store,
+    lpu: u32,
     enp: &str,
     category: Option<Priority>,
     now: Now,
     who: &str,
-) -> Result<(), ApiError> {
+) -> Result<crate::queue::Events, ApiError> {
+    let today = now.date.to_string();
     let (_guard, mut tx) = st.begin_write().await?;
     match category {
+        Some(Priority::Urgent) => {
+            sqlx::query(
+                "INSERT INTO patient_priority (enp, category, until_day, urgent_day, set_by) VALUES ($1, NULL, NULL, $2, $3)
+                 ON CONFLICT (enp) DO UPDATE SET urgent_day = $4, set_by = $5",
+            )
+            .bind(enp)
+            .bind(&today)
+            .bind(who)
+            .bind(&today)
+            .bind(who)
+            .execute(&mut *tx)
+            .await?;
+        }
         Some(c) => {
             let until = now.date.add_days(c.days_valid() as i32).unwrap_or(now.date).to_string();
+            // The desk's choice for today: no longer urgent, if it was.
             sqlx::query(
-                "INSERT INTO patient_priority (enp, category, until_day, set_by) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (enp) DO UPDATE SET category = $5, until_day = $6, set_by = $7",
+                "INSERT INTO patient_priority (enp, category, until_day, urgent_day, set_by) VALUES ($1, $2, $3, NULL, $4)
+                 ON CONFLICT (enp) DO UPDATE SET category = $5, until_day = $6, urgent_day = NULL, set_by = $7",
             )
             .bind(enp)
             .bind(c.name())
@@ -136,8 +160,52 @@ pub async fn declare(
             sqlx::query("DELETE FROM patient_priority WHERE enp = $1").bind(enp).execute(&mut *tx).await?;
         }
     }
+    let lpu = i64::from(lpu);
+    // The head start is a constant of the policy, not user input.
+    let rank_from_issue = match category {
+        Some(c) => format!("issued_utc - {}", c.head_start()),
+        None => "issued_utc".to_owned(),
+    };
+    let moved = sqlx::query(&format!(
+        "UPDATE ticket SET category = $1, rank_utc = {rank_from_issue}
+         WHERE lpu_id = $2 AND day = $3 AND enp = $4 AND status = 'waiting'"
+    ))
+    .bind(category.map(Priority::name))
+    .bind(lpu)
+    .bind(&today)
+    .bind(enp)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let events = if moved > 0 { crate::queue::nudge(&mut tx, lpu, &today).await? } else { Vec::new() };
     tx.commit().await?;
+    Ok(events)
+}
+
+/// A cabinet number as staff may type it: 1 to 16 letters, digits and dashes (it is shown on
+/// boards, printed, written to logs and the CSV).
+pub fn valid_room(room: &str) -> bool {
+    let n = room.chars().count();
+    (1..=16).contains(&n) && room.chars().all(|c| c.is_alphanumeric() || c == '-')
+}
+
+/// Takes the clinic's day counter row (the lock every ticket's issue takes first): cabinets
+/// open and close between tickets, never under one being issued on another node.
+pub(crate) async fn lock_day(tx: &mut Tx, lpu: i64, day: &str) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO counter (lpu_id, day, n) VALUES ($1, $2, 0) ON CONFLICT (lpu_id, day) DO UPDATE SET n = counter.n",
+    )
+    .bind(lpu)
+    .bind(day)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
+}
+
+/// Whether a ticket of `category` is assigned to a cabinet at all: an urgent patient is not,
+/// so that the first doctor free takes them.
+pub fn assigned_to_a_cabinet(category: Option<Priority>) -> bool {
+    category != Some(Priority::Urgent)
 }
 
 /// The open duty cabinet with the fewest waiting tickets, for a ticket issued now (`None`: no
@@ -154,6 +222,18 @@ pub async fn assign(tx: &mut Tx, lpu: i64, day: &str) -> Result<Option<String>, 
     .fetch_optional(&mut **tx)
     .await?;
     Ok(r.map(|r| r.try_get::<String, _>(0)).transpose()?)
+}
+
+/// Today's open duty cabinets, in name order.
+pub async fn rooms_open(tx: &mut Tx, lpu: i64, day: &str) -> Result<Vec<String>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT room FROM duty_room WHERE lpu_id = $1 AND day = $2 AND closed_utc IS NULL ORDER BY room",
+    )
+    .bind(lpu)
+    .bind(day)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
 }
 
 /// A duty cabinet of today, as the head of department sees it.
@@ -194,16 +274,30 @@ pub async fn open(
     now: Now,
 ) -> Result<(), ApiError> {
     let room = room.trim();
-    if room.is_empty() || room.chars().count() > 16 {
-        return Err(ApiError::InvalidParams("room: a cabinet number of 1 to 16 characters".into()));
+    if !valid_room(room) {
+        return Err(ApiError::InvalidParams(
+            "room: a cabinet number of 1 to 16 letters, digits or dashes".into(),
+        ));
     }
+    let day = now.date.to_string();
     let (_guard, mut tx) = st.begin_write().await?;
+    if let Some(d) = doctor_id {
+        let known = sqlx::query("SELECT 1 FROM doctor WHERE id = $1 AND lpu_id = $2")
+            .bind(d)
+            .bind(i64::from(lpu))
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(ApiError::InvalidParams(format!("doctor: no doctor {d} in this clinic")));
+        }
+    }
+    lock_day(&mut tx, i64::from(lpu), &day).await?;
     sqlx::query(
         "INSERT INTO duty_room (lpu_id, day, room, doctor_id, opened_utc, closed_utc) VALUES ($1, $2, $3, $4, $5, NULL)
          ON CONFLICT (lpu_id, day, room) DO UPDATE SET closed_utc = NULL, doctor_id = COALESCE($6, duty_room.doctor_id)",
     )
     .bind(i64::from(lpu))
-    .bind(now.date.to_string())
+    .bind(&day)
     .bind(room)
     .bind(doctor_id)
     .bind(now.utc_minutes())
@@ -215,11 +309,19 @@ pub async fn open(
 }
 
 /// Closes `room` for the rest of today; its waiting tickets go to the open cabinets, each in
-/// rank order to the one with the fewest waiting then (to none, if none is open).
-pub async fn close(st: &Store, lpu: u32, room: &str, now: Now) -> Result<u32, ApiError> {
+/// rank order to the one with the fewest waiting then (to none, if none is open). Returns how
+/// many moved and the feed events to publish.
+pub async fn close(
+    st: &Store,
+    lpu: u32,
+    room: &str,
+    now: Now,
+) -> Result<(u32, crate::queue::Events), ApiError> {
     let lpu = i64::from(lpu);
     let day = now.date.to_string();
     let (_guard, mut tx) = st.begin_write().await?;
+    // No ticket is being assigned to this cabinet on another node meanwhile.
+    lock_day(&mut tx, lpu, &day).await?;
     let n = sqlx::query(
         "UPDATE duty_room SET closed_utc = $1 WHERE lpu_id = $2 AND day = $3 AND room = $4 AND closed_utc IS NULL",
     )
@@ -254,8 +356,10 @@ pub async fn close(st: &Store, lpu: u32, room: &str, now: Now) -> Result<u32, Ap
             .execute(&mut *tx)
             .await?;
     }
+    // Doctors' pages show their new next tickets.
+    let events = if moving.is_empty() { Vec::new() } else { crate::queue::nudge(&mut tx, lpu, &day).await? };
     tx.commit().await?;
-    Ok(moving.len() as u32)
+    Ok((moving.len() as u32, events))
 }
 
 /// One cabinet's day, for the head of department (minutes).
@@ -354,7 +458,8 @@ pub async fn day_report(st: &Store, lpu: u32, now: Now) -> Result<DayReport, Api
         let assigned: Option<String> = r.try_get(2)?;
         let (issued, called, finished): (i64, Option<i64>, Option<i64>) =
             (r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
-        spans.push((issued, called));
+        // A ticket finished without a call (closed by a doctor from the list) waited until then.
+        spans.push((issued, called.or(finished)));
         if status == "waiting" {
             match assigned {
                 Some(a) => by_room.entry(a).or_default().waiting += 1,
@@ -450,8 +555,12 @@ pub fn csv(report: &DayReport, en: bool) -> String {
             (Some(false), true) => "closed",
             (None, _) => "",
         };
-        // A cabinet number is typed by staff: keep a cell from turning into a formula.
-        let room = r.room.trim_start_matches(['=', '+', '-', '@']).replace([';', '\n', '\r', '"'], " ");
+        // A cabinet number is typed by staff: a cell a spreadsheet would read as a formula is
+        // quoted as text (its characters kept).
+        let mut room = r.room.replace([';', '\n', '\r', '"'], " ");
+        if room.starts_with(['=', '+', '-', '@', '\t']) {
+            room.insert(0, '\'');
+        }
         out += &format!(
             "{room};{open};{};{};{};{};{};{};{}\n",
             r.waiting,
@@ -564,7 +673,7 @@ mod tests {
         };
         let text = csv(&report, false);
         let line = text.lines().nth(1).unwrap();
-        assert!(!line.starts_with('='), "{line}");
+        assert!(line.starts_with("'=HYPERLINK"), "quoted as text, characters kept: {line}");
         assert_eq!(line.split(';').count(), 9, "{line}");
     }
 }

@@ -17,8 +17,9 @@ use crate::store::Store;
 /// Longest device state or version kept: a state is a word or two, not a log.
 const FIELD_MAX: usize = 40;
 
-/// A machine is shown as silent after this many minutes without a heartbeat (three missed).
-pub const SILENT_AFTER_MIN: i64 = 2;
+/// A machine is shown as silent after this many minutes without a heartbeat (at least four
+/// missed: heartbeats come every 30 s, and this clock counts whole minutes).
+pub const SILENT_AFTER_MIN: i64 = 3;
 
 fn clean(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(FIELD_MAX).collect()

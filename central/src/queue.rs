@@ -73,6 +73,12 @@ async fn waiting_event(tx: &mut Tx, lpu: i64, day: &str) -> Result<FeedEvent, Ap
     append(tx, lpu, day, |seq| FeedEvent::Waiting { seq, waiting }).await
 }
 
+/// A `Waiting` event for a change in the queue's order (a priority declared, a cabinet closed):
+/// the doctors' pages and boards following the feed look again.
+pub(crate) async fn nudge(tx: &mut Tx, lpu: i64, day: &str) -> Result<Events, ApiError> {
+    Ok(vec![(u32::try_from(lpu).unwrap_or(0), waiting_event(tx, lpu, day).await?)])
+}
+
 /// Average minutes from issue to call today; `None` before the first call.
 async fn average_wait(
     ex: impl sqlx::Executor<'_, Database = sqlx::Any>,
@@ -217,7 +223,7 @@ pub(crate) async fn enqueue_in(
     let n = next_counter(tx, lpu, &day).await?;
     let (id, number) = new_ticket(lpu, &day, n);
     let category = duty::declared(&mut **tx, &patient.enp, &day).await?;
-    let room = duty::assign(tx, lpu, &day).await?;
+    let room = if duty::assigned_to_a_cabinet(category) { duty::assign(tx, lpu, &day).await? } else { None };
     let waiting_before = waiting_count(&mut **tx, lpu, &day).await?;
     let new = NewTicket {
         id: &id,
@@ -432,7 +438,13 @@ pub async fn sync_offline(
             let patient = store::patient(&mut *tx, &t.oms_number, t.birth_date).await?;
             let id = format!("{lpu}-{today}-K{}-{}", w.kiosk, t.local_number);
             let category = duty::declared(&mut *tx, &patient.enp, &today).await?;
-            let room = duty::assign(&mut tx, lpu, &today).await?;
+            // The day's row first, as every issue takes it: no cabinet closes under this one.
+            duty::lock_day(&mut tx, lpu, &today).await?;
+            let room = if duty::assigned_to_a_cabinet(category) {
+                duty::assign(&mut tx, lpu, &today).await?
+            } else {
+                None
+            };
             let new = NewTicket {
                 id: &id,
                 number: &t.local_number,
@@ -627,8 +639,10 @@ pub async fn redirect(
     now: Now,
 ) -> Result<(Value, Events), ApiError> {
     let to = to.trim();
-    if to.is_empty() || to.chars().count() > 16 {
-        return Err(ApiError::InvalidParams("to: a cabinet number of 1 to 16 characters".into()));
+    if !duty::valid_room(to) {
+        return Err(ApiError::InvalidParams(
+            "to: a cabinet number of 1 to 16 letters, digits or dashes".into(),
+        ));
     }
     let (_guard, mut tx) = st.begin_write().await?;
     let r =
@@ -640,6 +654,15 @@ pub async fn redirect(
             .ok_or_else(|| ApiError::domain(code::TICKET_NOT_FOUND, "Талон не найден или уже закрыт"))?;
     let (lpu, day, room): (i64, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
     doctors_ticket(lpu, room.as_deref(), lpus, rooms)?;
+    // With duty cabinets open today, only to one of them: a ticket assigned to a cabinet nobody
+    // calls from would wait for the other lines to empty.
+    let open = duty::rooms_open(&mut tx, lpu, &day).await?;
+    if !open.is_empty() && !open.iter().any(|r| r == to) {
+        return Err(ApiError::InvalidParams(format!(
+            "Кабинет {to} сегодня не принимает; открыты: {}",
+            open.join(", ")
+        )));
+    }
     sqlx::query(
         "UPDATE ticket SET status = 'waiting', assigned_room = $1, room = NULL, called_at = NULL, called_utc = NULL
          WHERE id = $2",

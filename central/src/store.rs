@@ -110,7 +110,7 @@ DROP INDEX IF EXISTS ticket_request;
 CREATE UNIQUE INDEX IF NOT EXISTS ticket_request_by_kiosk ON ticket (lpu_id, kiosk_id, request_id);
 DROP INDEX IF EXISTS ticket_queue;
 CREATE INDEX IF NOT EXISTS ticket_calls ON ticket (lpu_id, day, called_utc);
-CREATE TABLE IF NOT EXISTS patient_priority (enp TEXT PRIMARY KEY, category TEXT NOT NULL, until_day TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS patient_priority (enp TEXT PRIMARY KEY, category TEXT, until_day TEXT, urgent_day TEXT,
   set_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS duty_room (lpu_id BIGINT NOT NULL, day TEXT NOT NULL, room TEXT NOT NULL, doctor_id BIGINT,
   opened_utc BIGINT NOT NULL, closed_utc BIGINT, PRIMARY KEY (lpu_id, day, room));
@@ -231,15 +231,30 @@ impl Store {
                 .await?;
         }
         // Databases made before priority categories and duty cabinets: every ticket so far is
-        // ordinary (its rank is its issue time) and was assigned to no cabinet.
-        if sqlx::query("SELECT rank_utc FROM ticket WHERE 1 = 0").execute(&self.pool).await.is_err() {
-            for column in ["rank_utc BIGINT", "category TEXT", "assigned_room TEXT", "finished_utc BIGINT"] {
-                sqlx::query(&format!("ALTER TABLE ticket ADD COLUMN {column}")).execute(&self.pool).await?;
+        // ordinary (its rank is its issue time) and was assigned to no cabinet. Each column is
+        // probed on its own and added if missing; another node starting at the same moment may
+        // add it first, which is fine as long as it is there afterwards.
+        for (column, kind) in [
+            ("rank_utc", "BIGINT"),
+            ("category", "TEXT"),
+            ("assigned_room", "TEXT"),
+            ("finished_utc", "BIGINT"),
+        ] {
+            let probe = format!("SELECT {column} FROM ticket WHERE 1 = 0");
+            if sqlx::query(&probe).execute(&self.pool).await.is_err() {
+                let added = sqlx::query(&format!("ALTER TABLE ticket ADD COLUMN {column} {kind}"))
+                    .execute(&self.pool)
+                    .await;
+                if let Err(e) = added
+                    && sqlx::query(&probe).execute(&self.pool).await.is_err()
+                {
+                    return Err(e);
+                }
             }
-            sqlx::query("UPDATE ticket SET rank_utc = issued_utc WHERE rank_utc IS NULL")
-                .execute(&self.pool)
-                .await?;
         }
+        sqlx::query("UPDATE ticket SET rank_utc = issued_utc WHERE rank_utc IS NULL")
+            .execute(&self.pool)
+            .await?;
         // After the columns exist: the order callNext takes tickets in.
         sqlx::query("CREATE INDEX IF NOT EXISTS ticket_rank ON ticket (lpu_id, day, status, rank_utc)")
             .execute(&self.pool)

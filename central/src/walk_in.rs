@@ -13,6 +13,10 @@
 //! tickets, answers, counters and one `Waiting` feed event per clinic; `COMMIT`. The batches are
 //! sent as text (several statements, no parameters: [`Store::literal`] quotes every value).
 //!
+//! A patient with a priority category declared at the desk (rare) leaves the group and is
+//! written after it by the lone path, where the rank and position need the waiting tickets'
+//! ranks; an ordinary ticket is ranked by its issue time, after everyone already waiting.
+//!
 //! A refusal (already in the queue, closed, unknown patient) writes nothing but its answer,
 //! for that request alone. A storage fault, or a race caught by a unique index (a ticket an
 //! offline sync or another node wrote for the same patient meanwhile), rolls the whole group
@@ -220,10 +224,9 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
         store::LPU_COLS.replacen("SELECT ", "SELECT CAST('c' AS TEXT), ", 1)
     );
     // Counter rows in one order everywhere (the day's, then the feed's: '2…' < 'feed-seq'), so
-    // that writers wait for each other instead of deadlocking. (An offline sync inserts its
-    // ticket before it takes the feed's row: for the same patient at the same moment the two
-    // can deadlock; PostgreSQL breaks it within a second, the group rolls back and its walk-ins
-    // are written one by one.)
+    // that writers wait for each other instead of deadlocking; a lone walk-in, an offline sync
+    // and opening or closing a cabinet take the day's row first too. Taken before today's open
+    // cabinets are read: none closes under a ticket being assigned to it.
     let mut rows: Vec<(i64, String)> = days.iter().cloned().collect();
     rows.extend(days.iter().map(|(l, _)| (*l, "feed-seq".to_owned())));
     rows.sort();
@@ -252,8 +255,9 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
     );
     let first_day = days.iter().map(|(_, d)| d.clone()).min().unwrap_or_default();
     sql += &format!(
-        "SELECT CAST('q' AS TEXT), enp FROM patient_priority WHERE enp IN ({enps}) AND until_day >= {};\n",
-        st.literal(&first_day)
+        "SELECT CAST('q' AS TEXT), enp FROM patient_priority WHERE enp IN ({enps})
+           AND (until_day >= {first} OR urgent_day >= {first});\n",
+        first = st.literal(&first_day)
     );
     sql += &format!(
         "SELECT CAST('r' AS TEXT), d.lpu_id, d.day, d.room, d.opened_utc,

@@ -280,6 +280,13 @@ async fn submit(t: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) 
     send(t, b.body(Body::from(form(fields))).unwrap()).await
 }
 
+/// The desk's issue form names the patient it shows.
+fn request_of(page: &str) -> String {
+    let at =
+        page.find(r#"name="request" value=""#).expect("an issue form") + r#"name="request" value=""#.len();
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}
+
 async fn walk_in_as(t: &TestApp, i: usize, request: &str) -> Value {
     let v = t
         .queue("enqueueWalkIn", with(&patient(i), json!({"lpuId": 1, "kioskId": 2, "requestId": request})))
@@ -317,10 +324,7 @@ async fn the_info_desk_issues_a_priority_ticket_and_the_doctor_calls_it_first() 
     let first = p.name.first.expose().to_lowercase();
     assert!(lower.contains(&p.name.surname_and_initials().to_lowercase()), "{}", a.body);
     assert!(!lower.contains(&first), "initials only");
-    let request = {
-        let at = a.body.find(r#"name="request" value=""#).unwrap() + r#"name="request" value=""#.len();
-        a.body[at..at + a.body[at..].find('"').unwrap()].to_owned()
-    };
+    let request = request_of(&a.body);
     let issue = [("csrf", csrf.as_str()), ("category", "veteran"), ("request", request.as_str())];
     let a = submit(&t, "/console/desk/issue", &desk, &issue).await;
     assert!(a.body.contains("Талон выдан") && a.body.contains("Д-004"), "{}", a.body);
@@ -574,7 +578,9 @@ async fn the_desk_prints_the_ticket_on_its_own_printer_and_says_so_when_it_canno
             let find = [("csrf", csrf.as_str()), ("policy", policy.as_str()), ("birth", birth.as_str())];
             let a = submit(t, "/console/desk/find", &cookie, &find).await;
             assert!(a.body.contains(r#"name="print" value="1" checked"#), "{}", a.body);
-            let issue = [("csrf", csrf.as_str()), ("category", ""), ("print", "1"), ("request", "")];
+            let request = request_of(&a.body);
+            let issue =
+                [("csrf", csrf.as_str()), ("category", ""), ("print", "1"), ("request", request.as_str())];
             submit(t, "/console/desk/issue", &cookie, &issue).await
         }
     };
@@ -595,4 +601,117 @@ async fn the_desk_prints_the_ticket_on_its_own_printer_and_says_so_when_it_canno
     let a = issue_for(1).await;
     assert!(a.body.contains("Д-002") && a.body.contains("Талон не напечатан"), "{}", a.body);
     assert_eq!(ok(&t.queue("getQueueState", json!({"lpuId": 1})).await)["waiting"], 2);
+}
+
+#[tokio::test]
+async fn a_declared_category_reranks_todays_ticket_and_urgency_is_kept_apart() {
+    use central::duty::{self, Priority};
+    let t = TestApp::new().await;
+    let st = &t.state.store;
+    let now = now();
+    walk_in_as(&t, 0, "a").await;
+    walk_in_as(&t, 1, "b").await;
+    // Patient 1 took a kiosk ticket, then shows a veteran's certificate at the desk.
+    let events =
+        duty::declare(st, 1, &patient(1).enp.expose(), Some(Priority::Veteran), now, "desk").await.unwrap();
+    assert_eq!(events.len(), 1, "the doctors' pages are told");
+    let call = |room: &'static str| {
+        t.call_as(DOCTOR, protocol::QUEUE_PATH, "callNext", json!({"lpuId": 1, "room": room}))
+    };
+    assert_eq!(ok(&call("214").await)["ticketNumber"], "Д-002", "the veteran's ticket went ahead");
+
+    // Urgency for the day does not end a year-long category.
+    let p2 = patient(2).enp.expose();
+    duty::declare(st, 1, &p2, Some(Priority::Veteran), now, "desk").await.unwrap();
+    duty::declare(st, 1, &p2, Some(Priority::Urgent), now, "desk").await.unwrap();
+    let today = now.date.to_string();
+    let tomorrow = now.date.add_days(1).unwrap().to_string();
+    assert_eq!(duty::declared(&st.pool, &p2, &today).await.unwrap(), Some(Priority::Urgent));
+    assert_eq!(duty::declared(&st.pool, &p2, &tomorrow).await.unwrap(), Some(Priority::Veteran));
+
+    // With a cabinet open, an urgent patient is assigned to none (the first free doctor takes
+    // them); an ordinary one to the cabinet.
+    duty::open(st, 1, "216", None, now).await.unwrap();
+    assert!(walk_in_as(&t, 2, "c").await.get("room").is_none(), "urgent: no cabinet");
+    assert_eq!(walk_in_as(&t, 3, "d").await["room"], "216");
+    // ... and 214, not on the rota, calls the urgent patient first.
+    assert_eq!(ok(&call("214").await)["ticketNumber"], "Д-003");
+
+    // A doctor cannot send a patient to a cabinet that does not take patients today, nor to
+    // one with a name no cabinet has.
+    let doctor = session_of(&login(&t, DOCTOR, "214").await);
+    let csrf = csrf_of(&get(&t, "/console/", &doctor).await.body);
+    let v =
+        act(&t, &doctor, &[("csrf", csrf.as_str()), ("room", "214"), ("action", "call")], None).await.json();
+    let id = v["view"]["current"]["ticketId"].as_str().unwrap().to_owned();
+    for to in ["999", "2\n16", ""] {
+        let f = [
+            ("csrf", csrf.as_str()),
+            ("room", "214"),
+            ("action", "redirect"),
+            ("ticket", id.as_str()),
+            ("to", to),
+        ];
+        let v = act(&t, &doctor, &f, None).await.json();
+        assert!(v["error"].is_string() && !v["view"]["current"].is_null(), "{to:?}: {v}");
+    }
+    let f = [
+        ("csrf", csrf.as_str()),
+        ("room", "214"),
+        ("action", "redirect"),
+        ("ticket", id.as_str()),
+        ("to", "216"),
+    ];
+    assert!(act(&t, &doctor, &f, None).await.json()["error"].is_null());
+}
+
+#[tokio::test]
+async fn guesses_sent_at_once_are_counted_at_once_and_a_stale_desk_tab_issues_nothing() {
+    let t = TestApp::new().await;
+    let mut tokens = tokens();
+    let who = central::auth::Identity::new(protocol::Role::Infodesk, 1, None);
+    tokens
+        .add_person(&central::auth::PersonRecord::new("desk1", "длинный пароль 42", &who).unwrap())
+        .unwrap();
+    t.state.set_tokens(tokens);
+    let attempt = |password: &'static str| {
+        let body = form(&[("login", "desk1"), ("token", password), ("room", "")]);
+        send(&t, post("/console/login", None).body(Body::from(body)).unwrap())
+    };
+    let cookie = session_of(&attempt("длинный пароль 42").await);
+    let statuses: Vec<u16> = futures_util::future::join_all((0..12).map(|_| attempt("guess-guess-guess")))
+        .await
+        .iter()
+        .map(|a| a.status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "five checked, the rest refused: {statuses:?}"
+    );
+    assert_eq!(attempt("длинный пароль 42").await.status, 429);
+
+    // Two tabs: patient 0 found in the first, patient 1 in the second; the first tab's form
+    // (showing patient 0) must not issue a ticket for patient 1.
+    let csrf = csrf_of(&get(&t, "/console/", &cookie).await.body);
+    let find = |i: usize| {
+        let p = patient(i);
+        let (t, cookie, csrf) = (&t, cookie.clone(), csrf.clone());
+        async move {
+            let (policy, birth) = (p.enp.expose(), p.birth_date.to_ru_string());
+            let f = [("csrf", csrf.as_str()), ("policy", policy.as_str()), ("birth", birth.as_str())];
+            request_of(&submit(t, "/console/desk/find", &cookie, &f).await.body)
+        }
+    };
+    let first_tab = find(0).await;
+    let _second_tab = find(1).await;
+    let a = submit(
+        &t,
+        "/console/desk/issue",
+        &cookie,
+        &[("csrf", &csrf), ("category", ""), ("request", &first_tab)],
+    )
+    .await;
+    assert!(a.body.contains("другого пациента"), "{}", a.body);
+    assert_eq!(ok(&t.queue("getQueueState", json!({"lpuId": 1})).await)["waiting"], 0);
 }

@@ -243,14 +243,16 @@ fn doctors_are_read_in_the_shapes_other_servers_send_and_written_in_the_real_one
 }
 
 #[test]
-fn a_board_only_reads_and_every_role_has_a_name() {
+fn a_board_only_reads_and_reports_itself_and_every_role_has_a_name() {
     for r in Role::ALL {
         assert_eq!(r.name().parse::<Role>(), Ok(r));
         assert_eq!(serde_json::to_value(r).unwrap(), json!(r.name()));
     }
     assert!("root".parse::<Role>().is_err());
     let board: Vec<Method> = Method::ALL.iter().copied().filter(|m| auth::may(Role::Board, *m)).collect();
-    assert_eq!(board, [Method::GetQueueState], "a board token is read-only");
+    // A board reads the queue and reports its own health; it changes nothing of the queue.
+    assert_eq!(board, [Method::GetQueueState, Method::ReportDeviceStatus], "a board token is read-only");
+    assert!(board.iter().all(|m| !m.writes()));
     assert!(Method::ALL.iter().all(|m| !auth::allowed(*m).is_empty()), "every method has someone");
     for &m in Method::ALL {
         if auth::books(m) {

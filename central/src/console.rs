@@ -83,7 +83,7 @@ pub struct Sessions {
     /// Password checks running at once (Argon2: memory and CPU per check).
     hashing: tokio::sync::Semaphore,
     /// The head's day report per clinic: when made, what it cost, the report.
-    reports: tokio::sync::Mutex<HashMap<u32, (Instant, Duration, Arc<duty::DayReport>)>>,
+    reports: tokio::sync::Mutex<HashMap<u32, KeptReport>>,
 }
 
 impl Default for Sessions {
@@ -96,6 +96,9 @@ impl Default for Sessions {
         }
     }
 }
+
+/// A day report kept: when it was made, what it cost, the report.
+type KeptReport = (Instant, Duration, Arc<duty::DayReport>);
 
 /// What a session was opened with; resolved again on every request.
 #[derive(Debug, Clone, PartialEq, Eq)]

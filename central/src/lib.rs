@@ -13,6 +13,7 @@
 //! - [`client`]: a minimal loopback HTTP client for the CLI tools and tests.
 //! - [`embedded`]: central in-process on a loopback port (the demo, kiosk tests), stoppable.
 //! - [`queue`]: queue methods, ticket numbering, offline sync, feed events.
+//! - [`estimate`]: the wait a walk-in is told, from today's measured pace.
 //! - [`duty`]: the queue policy: priority categories, today's duty cabinets, the day report.
 //! - [`fleet`]: kiosks' and boards' heartbeats, for the fleet view.
 //! - [`walk_in`]: group commit of walk-in tickets (one transaction for those arriving together).
@@ -31,6 +32,7 @@ pub mod console;
 pub mod duty;
 pub mod embedded;
 pub mod error;
+pub mod estimate;
 pub mod feed;
 pub mod fleet;
 pub mod limits;

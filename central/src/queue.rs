@@ -14,13 +14,11 @@ use protocol::{
 use crate::booking::{Now, finish_write, replay};
 use crate::duty;
 use crate::error::{ApiError, is_unique_violation};
+use crate::estimate::Pace;
 use crate::store::{self, Store, Tx};
 
 /// Events a committed change produced, to be published to the feed.
 pub type Events = Vec<(u32, FeedEvent)>;
-
-/// When nobody has been called today, an honest guess per person ahead.
-const DEFAULT_MINUTES_PER_PATIENT: u32 = 10;
 
 async fn next_counter(tx: &mut Tx, lpu: i64, key: &str) -> Result<i64, ApiError> {
     let r = sqlx::query(
@@ -114,20 +112,54 @@ async fn position(tx: &mut Tx, lpu: i64, day: &str, rank_utc: i64, id: &str) -> 
     Ok(r.try_get::<i64, _>(0)? as u32)
 }
 
-async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str) -> Result<Ticket, ApiError> {
+/// Today's pace of the clinic's queue at `now`: finished visits and cabinets calling
+/// ([`crate::estimate`]).
+pub(crate) async fn pace(tx: &mut Tx, lpu: i64, day: &str, now: Now) -> Result<Pace, ApiError> {
+    let r = sqlx::query(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(finished_utc - called_utc), 0) AS BIGINT) FROM ticket
+         WHERE lpu_id = $1 AND day = $2 AND status = 'done' AND finished_utc IS NOT NULL AND called_utc IS NOT NULL",
+    )
+    .bind(lpu)
+    .bind(day)
+    .fetch_one(&mut **tx)
+    .await?;
+    let (visits, visit_minutes): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+    let r = sqlx::query(
+        "SELECT COUNT(DISTINCT room) FROM ticket WHERE lpu_id = $1 AND day = $2 AND called_utc IS NOT NULL
+           AND called_utc >= $3",
+    )
+    .bind(lpu)
+    .bind(day)
+    .bind(now.utc_minutes() - crate::estimate::CALLING_WINDOW_MINUTES)
+    .fetch_one(&mut **tx)
+    .await?;
+    let doctors = u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0);
+    let r = sqlx::query(
+        "SELECT COUNT(DISTINCT room) FROM ticket WHERE lpu_id = $1 AND day = $2 AND called_utc IS NOT NULL
+           AND status = 'called'",
+    )
+    .bind(lpu)
+    .bind(day)
+    .fetch_one(&mut **tx)
+    .await?;
+    let busy = u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0);
+    Ok(Pace { visits: u32::try_from(visits).unwrap_or(u32::MAX), visit_minutes, doctors, busy })
+}
+
+async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str, now: Now) -> Result<Ticket, ApiError> {
     let r = sqlx::query("SELECT number, issued_at, rank_utc, assigned_room FROM ticket WHERE id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
         .await?;
     let rank_utc: i64 = r.try_get(2)?;
     let position = position(tx, lpu, day, rank_utc, id).await?;
-    let per = per_patient(average_wait(&mut **tx, lpu, day).await?);
+    let estimate = pace(tx, lpu, day, now).await?.estimate(position);
     Ok(Ticket {
         ticket_id: id.to_owned(),
         ticket_number: r.try_get(0)?,
         issued_at: store::dt(&r.try_get::<String, _>(1)?)?,
         position,
-        estimated_wait_minutes: Some(position * per),
+        estimated_wait_minutes: Some(estimate.minutes),
         room: r.try_get(3)?,
     })
 }
@@ -152,11 +184,6 @@ pub async fn enqueue(
     }
     let result = finish_write(tx, Some(&key), outcome).await?;
     Ok((result, events))
-}
-
-/// Minutes per person ahead from today's average wait (`None` before the first call).
-pub(crate) fn per_patient(average: Option<u32>) -> u32 {
-    average.unwrap_or(DEFAULT_MINUTES_PER_PATIENT).max(1)
 }
 
 /// The refusal for a walk-in outside the clinic's duty hours, if it is.
@@ -218,7 +245,7 @@ pub(crate) async fn enqueue_in(
     .await?;
     if let Some(r) = existing {
         let id: String = r.try_get(0)?;
-        return Err(already_waiting(wire_ticket(tx, lpu, &day, &id).await?));
+        return Err(already_waiting(wire_ticket(tx, lpu, &day, &id, now).await?));
     }
     let n = next_counter(tx, lpu, &day).await?;
     let (id, number) = new_ticket(lpu, &day, n);
@@ -240,13 +267,13 @@ pub(crate) async fn enqueue_in(
         None => waiting_before,
         Some(_) => position(tx, lpu, &day, duty::rank(now.utc_minutes(), category), &id).await?,
     };
-    let per = per_patient(average_wait(&mut **tx, lpu, &day).await?);
+    let estimate = pace(tx, lpu, &day, now).await?.estimate(ahead);
     let ticket = Ticket {
         ticket_id: id,
         ticket_number: number,
         issued_at: now,
         position: ahead,
-        estimated_wait_minutes: Some(ahead * per),
+        estimated_wait_minutes: Some(estimate.minutes),
         room,
     };
     let waiting = waiting_before + 1;

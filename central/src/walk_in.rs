@@ -8,7 +8,7 @@
 //! On PostgreSQL a round trip costs about a millisecond on a busy two-core machine, so a group
 //! is four of them whatever its size: `BEGIN`; one batch of statements that takes the
 //! request keys and the clinics' counter rows and reads everything the tickets need (stored
-//! answers, patients, clinics, who already waits, how many wait, the day's average wait); the
+//! answers, patients, clinics, who already waits, how many wait, today's pace for the estimate); the
 //! decisions, in Rust, the same as a lone ticket's ([`queue::enqueue`]); one batch that writes
 //! tickets, answers, counters and one `Waiting` feed event per clinic; `COMMIT`. The batches are
 //! sent as text (several statements, no parameters: [`Store::literal`] quotes every value).
@@ -153,7 +153,8 @@ struct Day {
     /// The day's ticket counter, as found and as the group leaves it.
     counter: (i64, i64),
     waiting: u32,
-    per_patient: u32,
+    /// Today's pace ([`crate::estimate`]): finished visits and cabinets calling.
+    pace: crate::estimate::Pace,
     /// Waiting tickets of the group's patients: by policy, the ticket as a refusal names it.
     existing: HashMap<String, Ticket>,
     issued: bool,
@@ -250,8 +251,22 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
          WHERE lpu_id IN ({lpus}) AND day IN ({day_list}) AND status = 'waiting' GROUP BY lpu_id, day;\n"
     );
     sql += &format!(
-        "SELECT CAST('v' AS TEXT), lpu_id, day, COUNT(*), CAST(COALESCE(SUM(called_utc - issued_utc), 0) AS BIGINT)
-         FROM ticket WHERE lpu_id IN ({lpus}) AND day IN ({day_list}) AND called_utc IS NOT NULL GROUP BY lpu_id, day;\n"
+        "SELECT CAST('v' AS TEXT), lpu_id, day, COUNT(*), CAST(COALESCE(SUM(finished_utc - called_utc), 0) AS BIGINT)
+         FROM ticket WHERE lpu_id IN ({lpus}) AND day IN ({day_list}) AND status = 'done'
+           AND finished_utc IS NOT NULL AND called_utc IS NOT NULL GROUP BY lpu_id, day;\n"
+    );
+    // Cabinets calling: as of the group's earliest clock (its jobs arrived within moments).
+    let since = group.iter().map(|j| j.now.utc_minutes()).min().unwrap_or(0)
+        - crate::estimate::CALLING_WINDOW_MINUTES;
+    sql += &format!(
+        "SELECT CAST('d' AS TEXT), lpu_id, day, COUNT(DISTINCT room) FROM ticket
+         WHERE lpu_id IN ({lpus}) AND day IN ({day_list}) AND called_utc IS NOT NULL AND called_utc >= {since}
+         GROUP BY lpu_id, day;\n"
+    );
+    sql += &format!(
+        "SELECT CAST('b' AS TEXT), lpu_id, day, COUNT(DISTINCT room) FROM ticket
+         WHERE lpu_id IN ({lpus}) AND day IN ({day_list}) AND called_utc IS NOT NULL AND status = 'called'
+         GROUP BY lpu_id, day;\n"
     );
     let first_day = days.iter().map(|(_, d)| d.clone()).min().unwrap_or_default();
     sql += &format!(
@@ -267,7 +282,7 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
     );
     let mut found = Found::default();
     for (l, d) in &days {
-        found.days.insert((*l, d.clone()), Day { per_patient: queue::per_patient(None), ..Day::default() });
+        found.days.insert((*l, d.clone()), Day::default());
     }
     let mut waiting_rows = Vec::new();
     for r in sqlx::Executor::fetch_all(&mut **tx, sqlx::raw_sql(&sql)).await? {
@@ -315,7 +330,20 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
                 let (lpu, day, n, sum): (i64, String, i64, i64) =
                     (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
                 if let Some(d) = found.days.get_mut(&(lpu, day)) {
-                    d.per_patient = queue::per_patient((n > 0).then(|| (sum.max(0) / n) as u32));
+                    d.pace.visits = u32::try_from(n).unwrap_or(u32::MAX);
+                    d.pace.visit_minutes = sum;
+                }
+            }
+            "d" => {
+                let (lpu, day, n): (i64, String, i64) = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                if let Some(d) = found.days.get_mut(&(lpu, day)) {
+                    d.pace.doctors = u32::try_from(n).unwrap_or(0);
+                }
+            }
+            "b" => {
+                let (lpu, day, n): (i64, String, i64) = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                if let Some(d) = found.days.get_mut(&(lpu, day)) {
+                    d.pace.busy = u32::try_from(n).unwrap_or(0);
                 }
             }
             _ => {}
@@ -331,7 +359,7 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
                 ticket_number: r.try_get(5)?,
                 issued_at: store::dt(&r.try_get::<String, _>(6)?)?,
                 position,
-                estimated_wait_minutes: Some(position.saturating_mul(d.per_patient)),
+                estimated_wait_minutes: Some(d.pace.estimate(position).minutes),
                 room: r.try_get(8)?,
             };
             d.existing.insert(enp, ticket);
@@ -417,7 +445,7 @@ fn issue(found: &mut Found, writes: &mut Writes, job: &Job) -> Result<Value, Api
         ticket_number: number,
         issued_at: job.now,
         position: ahead,
-        estimated_wait_minutes: Some(ahead.saturating_mul(d.per_patient)),
+        estimated_wait_minutes: Some(d.pace.estimate(ahead).minutes),
         room,
     };
     // The same patient again in this group (under another request id) is refused by it.

@@ -1109,6 +1109,8 @@ async fn print_at_desk(
         number: ticket.ticket_number.clone(),
         issued: format!("{} {}", ticket.issued_at.date.to_ru_string(), ticket.issued_at.hhmm()),
         ahead: ticket.position,
+        estimate_minutes: ticket.estimated_wait_minutes,
+        room: ticket.room.clone(),
         ticket_id: ticket.ticket_id.clone(),
         offline: false,
     });

@@ -51,11 +51,68 @@ pub struct QueueTicket {
     pub estimated_wait_minutes: Option<u32>,
     /// Issued by the kiosk while central was unreachable.
     pub offline: bool,
+    /// The duty cabinet the ticket waits for, when the clinic opened cabinets today.
+    #[serde(default)]
+    pub room: Option<String>,
+}
+
+/// People ahead and the estimated wait as a patient reads them, the same on the screen and on
+/// paper: "Вы первый в очереди", "Перед вами 3 человека, около 15 мин".
+pub fn ahead_ru(position: u32, minutes: Option<u32>) -> String {
+    let people = match position {
+        0 => "Вы первый в очереди".to_owned(),
+        n => {
+            // 2-4 (not 12-14): "человека"; otherwise "человек" (1, 5-20, 21, 25...).
+            let (d, h) = (n % 10, n % 100);
+            let word = if (2..=4).contains(&d) && !(12..=14).contains(&h) {
+                "человека"
+            } else {
+                "человек"
+            };
+            format!("Перед вами {n} {word}")
+        }
+    };
+    match minutes.filter(|m| *m > 0) {
+        Some(m) => format!("{people}, около {m} мин"),
+        None => people,
+    }
+}
+
+/// [`ahead_ru`] in English.
+pub fn ahead_en(position: u32, minutes: Option<u32>) -> String {
+    let people = match position {
+        0 => "You are next in line".to_owned(),
+        1 => "1 person ahead of you".to_owned(),
+        n => format!("{n} people ahead of you"),
+    };
+    match minutes.filter(|m| *m > 0) {
+        Some(m) => format!("{people}, about {m} min"),
+        None => people,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn people_ahead_read_as_a_person_says_them() {
+        assert_eq!(ahead_ru(0, None), "Вы первый в очереди");
+        assert_eq!(ahead_ru(0, Some(4)), "Вы первый в очереди, около 4 мин");
+        assert_eq!(ahead_ru(1, Some(0)), "Перед вами 1 человек");
+        assert_eq!(ahead_ru(3, Some(15)), "Перед вами 3 человека, около 15 мин");
+        for (n, word) in [(2, "человека"), (4, "человека"), (5, "человек"), (11, "человек"), (12, "человек")]
+        {
+            assert!(ahead_ru(n, None).ends_with(word), "{n}: {}", ahead_ru(n, None));
+        }
+        for (n, word) in
+            [(21, "человек"), (22, "человека"), (111, "человек"), (114, "человек"), (124, "человека")]
+        {
+            assert!(ahead_ru(n, None).ends_with(&format!(" {word}")), "{n}: {}", ahead_ru(n, None));
+        }
+        assert_eq!(ahead_en(1, Some(5)), "1 person ahead of you, about 5 min");
+        assert_eq!(ahead_en(0, None), "You are next in line");
+    }
 
     #[test]
     fn numbers_look_like_the_spec() {

@@ -36,6 +36,8 @@ fn docs() -> [TicketDoc; 2] {
             number: "Д-017".into(),
             issued: "23.11.2026 08:30".into(),
             ahead: 3,
+            estimate_minutes: Some(15),
+            room: Some("214".into()),
             ticket_id: "a1b2c3d4-0017".into(),
             offline: false,
         }),

@@ -48,6 +48,8 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         number: "Д-017".into(),
         issued: "23.11.2026 08:30".into(),
         ahead: 3,
+        estimate_minutes: Some(15),
+        room: None,
         ticket_id: "1-2026-11-23-000017".into(),
         offline: false,
     });

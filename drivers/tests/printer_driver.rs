@@ -107,6 +107,8 @@ fn ticket(n: u32) -> Vec<u8> {
         number: format!("Д-{n:03}"),
         issued: "23.11.2026 08:30".into(),
         ahead: 0,
+        estimate_minutes: None,
+        room: None,
         ticket_id: format!("T{n}"),
         offline: false,
     });

@@ -14,6 +14,9 @@ fn walk_in(offline: bool) -> TicketDoc {
         number: if offline { "К2-005".into() } else { "Д-017".into() },
         issued: "23.11.2026 08:30".into(),
         ahead: 3,
+        estimate_minutes: Some(15),
+        // Offline the kiosk knows neither.
+        room: (!offline).then(|| "214".into()),
         ticket_id: "a1b2c3d4-0017".into(),
         offline,
     })
@@ -87,7 +90,11 @@ fn every_ticket_qr_decodes_back_from_the_png() {
             assert_eq!(r.image.width, cfg.paper.dots());
             // Round-trip through PNG bytes, as a scanner at the kiosk would see the paper.
             let png = r.image.to_png();
-            let kind = if matches!(doc, TicketDoc::WalkIn(_)) { "walkin" } else { "appointment" };
+            let kind = match &doc {
+                TicketDoc::WalkIn(t) if t.offline => "walkin-offline",
+                TicketDoc::WalkIn(_) => "walkin",
+                _ => "appointment",
+            };
             std::fs::write(out_dir().join(format!("{kind}-{name}.png")), &png).unwrap();
             let decoded = decode_png(&png);
             assert_eq!(decode_qr(&decoded), vec![want_qr.to_owned()], "{name} {kind}");
@@ -154,4 +161,18 @@ fn decode_png(png: &[u8]) -> Bitmap {
         }
     }
     b
+}
+
+#[test]
+fn walk_in_ticket_says_who_is_ahead_how_long_and_where() {
+    for paper in [Paper::Mm80, Paper::Mm58] {
+        let cfg = LayoutConfig { paper, text: TextMode::CodePage { page: CodePage::Pc866, number: 17 } };
+        let r =
+            &render_stream(&layout::encode(&walk_in(false), cfg).unwrap(), Family::Epson, paper.dots())[0];
+        // Wrapped on 58 mm: the phrase reads the same once the lines are joined.
+        let text = r.lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+        for want in ["Перед вами 3 человека, около 15 мин", "Кабинет 214"] {
+            assert!(text.contains(want), "{paper:?}: missing {want:?} in {:?}", r.lines);
+        }
+    }
 }

@@ -37,6 +37,8 @@ pub fn ticket_doc(doc: &PrintDoc, kiosk: &KioskConfig) -> TicketDoc {
             number: t.number.to_string(),
             issued: when(t.issued_at),
             ahead: t.position,
+            estimate_minutes: t.estimated_wait_minutes,
+            room: t.room.clone(),
             ticket_id: t.ticket_id.clone(),
             offline: t.offline,
         }),

@@ -70,6 +70,7 @@ fn ticket(n: u32, offline: bool) -> QueueTicket {
         position: n % 7,
         estimated_wait_minutes: Some(5),
         offline,
+        room: None,
     }
 }
 

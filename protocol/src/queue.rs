@@ -45,6 +45,7 @@ impl From<Ticket> for domain::QueueTicket {
             position: t.position,
             estimated_wait_minutes: t.estimated_wait_minutes,
             offline: false,
+            room: t.room,
         }
     }
 }

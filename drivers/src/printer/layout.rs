@@ -66,6 +66,10 @@ pub struct WalkInTicket {
     /// `21.11.2026 08:30`.
     pub issued: String,
     pub ahead: u32,
+    /// Central's estimate of the wait, in minutes.
+    pub estimate_minutes: Option<u32>,
+    /// The duty cabinet the ticket waits for, when known.
+    pub room: Option<String>,
     pub ticket_id: String,
     pub offline: bool,
 }
@@ -286,7 +290,10 @@ pub fn encode(doc: &TicketDoc, cfg: LayoutConfig) -> Result<Vec<u8>, LayoutError
             d.text(&format!("Выдан {}", t.issued), 1, 1, false)?;
             // Offline, the kiosk cannot know who is ahead: better nothing than a wrong number.
             if !t.offline {
-                d.text(&format!("Перед вами: {}", t.ahead), 1, 1, false)?;
+                d.text(&domain::ahead_ru(t.ahead, t.estimate_minutes), 1, 1, false)?;
+            }
+            if let Some(room) = &t.room {
+                d.text(&format!("Кабинет {room}"), 2, 2, true)?;
             }
             d.text("Следите за табло в зоне ожидания", 1, 1, false)?;
             if t.offline {
@@ -359,6 +366,8 @@ mod tests {
             number: "Д-017".into(),
             issued: "23.11.2026 08:30".into(),
             ahead: 3,
+            estimate_minutes: Some(15),
+            room: None,
             ticket_id: "T17".into(),
             offline: false,
         })
@@ -383,8 +392,11 @@ mod tests {
         want.extend(cp("Д-017"));
         want.push(b'\n');
         want.extend([0x1D, b'!', 0x00, 0x1B, b'E', 0]);
-        for l in ["Выдан 23.11.2026 08:30", "Перед вами: 3", "Следите за табло в зоне ожидания"]
-        {
+        for l in [
+            "Выдан 23.11.2026 08:30",
+            "Перед вами 3 человека, около 15 мин",
+            "Следите за табло в зоне ожидания",
+        ] {
             want.extend(cp(l));
             want.push(b'\n');
         }

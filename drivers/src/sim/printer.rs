@@ -1482,6 +1482,8 @@ mod tests {
             number: "Д-017".into(),
             issued: "23.11.2026 08:30".into(),
             ahead: 3,
+            estimate_minutes: Some(15),
+            room: None,
             ticket_id: "T17".into(),
             offline: false,
         })
@@ -1501,7 +1503,7 @@ mod tests {
                 "ТАЛОН",
                 "Д-017",
                 "Выдан 23.11.2026 08:30",
-                "Перед вами: 3",
+                "Перед вами 3 человека, около 15 мин",
                 "Следите за табло в зоне ожидания",
                 "[QR INFOMAT:T:T17]",
             ]

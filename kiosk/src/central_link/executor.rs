@@ -119,6 +119,7 @@ impl CentralRuntime {
                         position: 0,
                         estimated_wait_minutes: None,
                         offline: true,
+                        room: None,
                     })),
                     Ok(Err(je)) => {
                         // Disk full or read-only: no ticket rather than a ticket nobody can sync.

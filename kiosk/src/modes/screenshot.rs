@@ -142,6 +142,7 @@ impl CentralPort for StandInCentral {
                         position: 0,
                         estimated_wait_minutes: None,
                         offline: true,
+                        room: None,
                     }))
                 }
                 _ => Err(CentralError::Unreachable),

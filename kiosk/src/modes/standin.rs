@@ -154,9 +154,11 @@ impl StandInClinic {
                     ticket_id: format!("T{}", self.tickets),
                     number: TicketNumber::central(self.tickets),
                     issued_at,
-                    position: self.tickets - 1,
-                    estimated_wait_minutes: Some(15 * (self.tickets - 1)),
+                    // A morning queue: three ahead of the first ticket, a duty cabinet open.
+                    position: self.tickets + 2,
+                    estimated_wait_minutes: Some(6 * (self.tickets + 2)),
                     offline: false,
+                    room: Some("214".into()),
                 })
             }
         })

@@ -43,9 +43,17 @@ pub(super) fn ticket(s: &Session, ticket: &QueueTicket, already_had: &bool, prin
             "Issued offline: the number will appear on the board when the connection is back.",
         ));
     } else {
-        lines.push(format!("{} {}", t(l, "Перед вами:", "Ahead of you:"), ticket.position));
+        // Who is ahead, then the wait on a line of its own: a phrase that wraps mid-way is
+        // harder to read at arm's length (the paper ticket has them on one line).
+        lines.push(match l {
+            crate::session::Lang::Ru => domain::ahead_ru(ticket.position, None),
+            crate::session::Lang::En => domain::ahead_en(ticket.position, None),
+        });
         if let Some(m) = ticket.estimated_wait_minutes.filter(|m| *m > 0) {
-            lines.push(format!("{} ~{m} {}", t(l, "Ожидание", "Waiting"), t(l, "мин", "min")));
+            lines.push(format!("{} {m} {}", t(l, "Ожидание: около", "Wait: about"), t(l, "мин", "min")));
+        }
+        if let Some(room) = &ticket.room {
+            lines.push(format!("{} {room}", t(l, "Кабинет", "Cabinet")));
         }
     }
     lines.push(t(l, "Следите за табло в зоне ожидания.", "Watch the board in the waiting area."));

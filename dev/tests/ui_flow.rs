@@ -34,6 +34,9 @@ fn walk_in_by_scanned_policy_prints_the_ticket_and_forgets_the_patient() {
     let receipts = k.receipts();
     assert_eq!(receipts.len(), 1, "exactly one ticket printed");
     assert!(receipts[0].iter().any(|l| l.contains("Д-001")), "{:?}", receipts[0]);
+    // Nobody ahead, said in words, on the screen and on paper alike.
+    assert!(k.shows("Вы первый в очереди"), "{:?}", k.labels());
+    assert!(receipts[0].iter().any(|l| l.contains("Вы первый в очереди")), "{:?}", receipts[0]);
     assert_eq!(k.waiting_in_queue(), 1, "central holds the ticket once");
 
     k.press("Готово");
@@ -63,6 +66,38 @@ fn manual_entry_refuses_a_wrong_check_digit_then_identifies() {
     assert_eq!(k.screen(), "menu", "{:?}", k.labels());
     k.press("Завершить");
     assert_eq!(k.screen(), "attract");
+    k.assert_forgotten(6);
+}
+
+#[test]
+fn a_typing_slip_costs_a_retry_not_the_digits() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("manual-retry");
+    let p = domain::demo::patient(6);
+    let enp = p.enp.expose();
+    k.press("Ввести номер полиса вручную");
+    k.type_digits(&enp);
+    k.press("Далее");
+    // A plausible birth date, but not this patient's.
+    let b = p.birth_date;
+    let wrong = format!("{:02}{:02}{:04}", b.day() % 28 + 1, b.month(), b.year());
+    k.type_digits(&wrong);
+    k.press("Далее");
+    assert_eq!(k.screen(), "enter-birth-date", "back on the keypad, not the start: {:?}", k.labels());
+    assert!(k.shows("Пациент не найден"), "{:?}", k.labels());
+    let shown = format!("{}.{}.{}", &wrong[..2], &wrong[2..4], &wrong[4..]);
+    assert!(k.shows(&shown), "the birth date as typed: {:?}", k.labels());
+    // Back: the policy number as typed, too.
+    k.press("← Назад");
+    assert_eq!(k.screen(), "enter-enp");
+    let grouped =
+        enp.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ");
+    assert!(k.shows(&grouped), "{:?}", k.labels());
+    k.press("Далее");
+    k.type_digits(&format!("{:02}{:02}{:04}", b.day(), b.month(), b.year()));
+    k.press("Далее");
+    assert_eq!(k.screen(), "menu", "{:?}", k.labels());
+    k.press("Завершить");
     k.assert_forgotten(6);
 }
 

@@ -11,6 +11,8 @@ pub enum Problem {
     BadBirthDate,
     PolicyExpired,
     PatientNotFound,
+    /// Nobody with the typed policy and birth date: shown on the keypad, digits kept.
+    EntryNotFound,
     NotAttached,
     ReferralRequired,
     ReferralExpired,
@@ -91,6 +93,10 @@ impl Problem {
             Problem::PolicyExpired => (
                 "Срок действия полиса истёк. Обратитесь в регистратуру.",
                 "This policy has expired. Please go to the registry desk.",
+            ),
+            Problem::EntryNotFound => (
+                "Пациент не найден. Проверьте дату рождения; номер полиса исправьте кнопкой «Назад». Введённые цифры сохранены.",
+                "No patient found. Check the date of birth; to correct the policy number, press Back. What you typed is kept.",
             ),
             Problem::PatientNotFound => (
                 "Не удалось найти пациента с этим полисом и датой рождения. Проверьте данные или обратитесь в регистратуру.",

@@ -110,6 +110,9 @@ pub enum Screen {
     Identifying {
         req: RequestId,
         policy: Policy,
+        /// The birth date was typed on the keypad: if central finds nobody, the patient gets
+        /// the keypad back with what they typed, not the start screen.
+        typed: bool,
     },
     Menu,
     WalkInConfirm,

@@ -203,10 +203,10 @@ fn on_card(s: &mut Session, policy: Policy, now: Now, fx: &mut Vec<Effect>) {
     }
     // A new card is a new patient, even mid-flow: the previous one has walked away.
     wipe(s, fx);
-    start_identification(s, policy, now, fx);
+    start_identification(s, policy, now, fx, false);
 }
 
-fn start_identification(s: &mut Session, policy: Policy, now: Now, fx: &mut Vec<Effect>) {
+fn start_identification(s: &mut Session, policy: Policy, now: Now, fx: &mut Vec<Effect>, typed: bool) {
     if policy.expired_on(now.today) {
         return problem(s, Problem::PolicyExpired, Back::Attract);
     }
@@ -215,7 +215,7 @@ fn start_identification(s: &mut Session, policy: Policy, now: Now, fx: &mut Vec<
             let req = next_req(s);
             let credentials = Credentials { enp: policy.enp, birth_date };
             fx.push(Effect::Central { req, credentials, call: CentralCall::Identify });
-            s.screen = Screen::Identifying { req, policy };
+            s.screen = Screen::Identifying { req, policy, typed };
         }
         None => {
             s.screen = Screen::EnterBirthDate { policy, digits: String::new(), error: None };
@@ -319,7 +319,7 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
                     Action::Next => match plausible_birth_date(&digits, now.today) {
                         Some(date) => {
                             policy.birth_date = Some(domain::BirthDate(date));
-                            return start_identification(s, policy, now, fx);
+                            return start_identification(s, policy, now, fx, true);
                         }
                         None => Screen::EnterBirthDate { policy, digits, error: Some(Problem::BadBirthDate) },
                     },
@@ -564,6 +564,16 @@ fn on_central(s: &mut Session, req: RequestId, result: Result<Reply, CentralErro
             });
             s.offline = true;
             Screen::Menu
+        }
+        (Screen::Identifying { policy, typed: true, .. }, Err(CentralError::PatientNotFound)) => {
+            // A typing slip costs a retry, not 24 digits: the birth date comes back as typed
+            // (and Back brings the policy number back, as typed). Central does not say which of
+            // the two is wrong: the message asks to check both.
+            let digits = policy
+                .birth_date
+                .map(|b| format!("{:02}{:02}{:04}", b.0.day(), b.0.month(), b.0.year()))
+                .unwrap_or_default();
+            Screen::EnterBirthDate { policy, digits, error: Some(Problem::EntryNotFound) }
         }
         (Screen::Identifying { .. }, Err(e)) => {
             Screen::Problem { problem: Problem::from_central(&e), back: Back::Attract }

@@ -2,7 +2,8 @@
 //! kiosk (the production runtime on its peers, headless), a doctor calls the next one (`callNext`, what `central call-next`
 //! sends), and the board model — fed by the real feed client over WebSocket — shows the call
 //! and announces it once. Central restarts: the board resumes and shows calls made meanwhile,
-//! inventing none. The feed is cut: "нет связи" after 30 s of mocked time, the calls stay.
+//! inventing none. The feed is cut: a banner "Нет связи с HH:MM" after 30 s of mocked time,
+//! the calls stay; after duty hours the board says when the duty doctor is back.
 //! Then the Slint board itself, read back by accessible label.
 
 use std::time::Instant;
@@ -98,10 +99,22 @@ fn the_board_reads_back_by_label() {
     assert!(has("В очереди: 7"));
     assert!(has("Среднее ожидание: ~12 мин"));
     assert!(has("ГП № 1"));
-    assert!(!has("нет связи"));
-    // The feed drops; 30 s later the mark appears and the calls are still there.
+    let banner = |since: &str| format!("Нет связи с {since} — вызовы могут быть устаревшими");
+    assert!(!has(&banner("10:00")));
+    // The feed drops at 10:00; 30 s later a banner across the board says since when, and the
+    // calls are still there; at 10:12 it still says 10:00.
     st.update(FeedUpdate::Disconnected("gone".into()), 1_000);
-    kiosk::board::apply(&w, &board_view(&st, 31_000, 600, &cfg), "ГП № 1", "10:01");
-    assert!(has("нет связи"));
+    kiosk::board::apply(&w, &board_view(&st, 31_000, 600, &cfg), "ГП № 1", "10:00");
+    assert!(has(&banner("10:00")));
     assert!(has("Вызван талон Д-002, кабинет 215"));
+    kiosk::board::apply(&w, &board_view(&st, 1_000 + 12 * 60_000, 612, &cfg), "ГП № 1", "10:12");
+    assert!(has(&banner("10:00")));
+    // After duty hours: when the duty doctor is back, not the day's calls.
+    st.update(FeedUpdate::Connected, 2_000_000);
+    let hours = DisplayConfig { duty_hours: Some((8 * 60, 20 * 60)), ..DisplayConfig::default() };
+    kiosk::board::apply(&w, &board_view(&st, 2_000_000, 21 * 60, &hours), "ГП № 1", "21:00");
+    assert!(has("Дежурный врач принимает с 08:00"));
+    assert!(!has("Вызван талон Д-002, кабинет 215"), "no stale calls at night");
+    kiosk::board::apply(&w, &board_view(&st, 2_000_000, 9 * 60, &hours), "ГП № 1", "09:00");
+    assert!(has("Вызван талон Д-002, кабинет 215") && !has("Дежурный врач принимает с 08:00"));
 }

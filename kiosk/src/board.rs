@@ -51,7 +51,12 @@ pub struct BoardView {
     pub waiting: u32,
     pub average_wait: Option<u32>,
     pub stale: bool,
+    /// When the feed went down, on the clinic's clock (`10:42`), while it is stale.
+    pub stale_since: Option<String>,
     pub night: bool,
+    /// Outside duty hours: when the duty doctor starts again (`08:00`); the calls of the day
+    /// are not shown then.
+    pub opens_at: Option<String>,
     /// Burn-in shift in pixels.
     pub shift: (i32, i32),
 }
@@ -66,6 +71,18 @@ pub fn board_view(s: &BoardState, now_ms: u64, minute_of_day: u32, cfg: &Display
     let mut calls = b.calls.iter().map(|c| (c.ticket_number.clone(), c.room.clone()));
     let latest = calls.next();
     let every = cfg.shift_every.as_millis().max(1) as u64;
+    let hhmm = |m: u32| format!("{:02}:{:02}", (m / 60) % 24, m % 60);
+    let stale = b.stale(now_ms);
+    // The wall clock minus how long the link has been down, on a 24-hour dial.
+    let down_for = u32::try_from(now_ms.saturating_sub(b.link_changed_ms) / 60_000).unwrap_or(0) % 1440;
+    let night = cfg.duty_hours.is_some_and(|(from, to)| {
+        let on_duty = if from < to {
+            (from..to).contains(&minute_of_day)
+        } else {
+            minute_of_day >= from || minute_of_day < to
+        };
+        !on_duty
+    });
     BoardView {
         highlight: latest.is_some()
             && s.latest_at_ms.is_some_and(|t| now_ms.saturating_sub(t) < HIGHLIGHT_MS),
@@ -73,15 +90,10 @@ pub fn board_view(s: &BoardState, now_ms: u64, minute_of_day: u32, cfg: &Display
         calls: calls.take(RECENT_ROWS.min(KEEP_CALLS - 1)).collect(),
         waiting: b.waiting,
         average_wait: s.average_wait_minutes,
-        stale: b.stale(now_ms),
-        night: cfg.duty_hours.is_some_and(|(from, to)| {
-            let on_duty = if from < to {
-                (from..to).contains(&minute_of_day)
-            } else {
-                minute_of_day >= from || minute_of_day < to
-            };
-            !on_duty
-        }),
+        stale,
+        stale_since: stale.then(|| hhmm((minute_of_day + 1440 - down_for) % 1440)),
+        night,
+        opens_at: cfg.duty_hours.filter(|_| night).map(|(from, _)| hhmm(from)),
         shift: SHIFTS[((now_ms / every) % SHIFTS.len() as u64) as usize],
     }
 }
@@ -280,7 +292,9 @@ pub fn apply(w: &ui::BoardWindow, v: &BoardView, clinic: &str, clock: &str) {
     a.set_waiting(v.waiting as i32);
     a.set_average_wait(s(&v.average_wait.map(|m| m.to_string()).unwrap_or_default()));
     a.set_stale(v.stale);
+    a.set_stale_since(s(v.stale_since.as_deref().unwrap_or_default()));
     a.set_night(v.night);
+    a.set_opens_at(s(v.opens_at.as_deref().unwrap_or_default()));
     a.set_shift_x(v.shift.0 as f32);
     a.set_shift_y(v.shift.1 as f32);
 }
@@ -329,6 +343,12 @@ mod tests {
         assert!(!board_view(&st, 0, 23 * 60, &overnight).night);
         assert!(board_view(&st, 0, 12 * 60, &overnight).night);
         assert!(!board_view(&st, 0, 12 * 60, &DisplayConfig::default()).night, "no hours: always day");
+        assert_eq!(
+            board_view(&st, 0, 21 * 60, &cfg).opens_at.as_deref(),
+            Some("08:00"),
+            "says when it opens"
+        );
+        assert_eq!(board_view(&st, 0, 9 * 60, &cfg).opens_at, None);
         let every = cfg.shift_every.as_millis() as u64;
         let shifts: std::collections::HashSet<_> =
             (0..8).map(|i| board_view(&st, i * every, 600, &cfg).shift).collect();

@@ -17,7 +17,7 @@ use protocol::{Call, FeedEvent, FeedRequest};
 
 /// Calls a board keeps.
 pub const KEEP_CALLS: usize = 10;
-/// No frame for this long: the board says "нет связи".
+/// No frame for this long: the board says "Нет связи с HH:MM" across its calls.
 pub const STALE_AFTER_MS: u64 = 30_000;
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -51,6 +51,17 @@ pub struct Estimate {
     pub high: u32,
 }
 
+impl Estimate {
+    /// `[low, high]` as the wire carries it.
+    pub fn range(&self) -> Option<[u32; 2]> {
+        Some([self.low, self.high])
+    }
+
+    pub fn wire(&self) -> protocol::WaitEstimate {
+        protocol::WaitEstimate { minutes: self.minutes, low: self.low, high: self.high }
+    }
+}
+
 impl Pace {
     /// Minutes per visit: today's mean once trusted, else the default.
     pub fn visit(&self) -> f64 {

@@ -160,6 +160,7 @@ async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str, now: Now) -> Re
         issued_at: store::dt(&r.try_get::<String, _>(1)?)?,
         position,
         estimated_wait_minutes: Some(estimate.minutes),
+        estimated_wait_range: estimate.range(),
         room: r.try_get(3)?,
     })
 }
@@ -274,6 +275,7 @@ pub(crate) async fn enqueue_in(
         issued_at: now,
         position: ahead,
         estimated_wait_minutes: Some(estimate.minutes),
+        estimated_wait_range: estimate.range(),
         room,
     };
     let waiting = waiting_before + 1;
@@ -806,11 +808,17 @@ async fn last_calls(st: &Store, lpu: i64, day: &str, limit: i64) -> Result<Vec<C
 pub async fn state(st: &Store, p: &LpuParams, now: Now) -> Result<Value, ApiError> {
     let lpu = i64::from(p.lpu_id);
     let day = now.date.to_string();
+    let waiting = waiting_count(&st.pool, lpu, &day).await?;
+    // A plain walk-in issued now stands behind everyone waiting.
+    let mut tx = st.pool.begin().await?;
+    let next_wait = pace(&mut tx, lpu, &day, now).await?.estimate(waiting).wire();
+    tx.rollback().await?;
     let s = QueueState {
         lpu_id: p.lpu_id,
-        waiting: waiting_count(&st.pool, lpu, &day).await?,
+        waiting,
         called: last_calls(st, lpu, &day, 10).await?,
         average_wait_minutes: average_wait(&st.pool, lpu, &day).await?,
+        next_wait: Some(next_wait),
     };
     Ok(serde_json::to_value(s).expect("serialisable"))
 }

@@ -360,6 +360,7 @@ async fn read(st: &Store, tx: &mut Tx, group: &[Job], keys: &[RequestKey]) -> Re
                 issued_at: store::dt(&r.try_get::<String, _>(6)?)?,
                 position,
                 estimated_wait_minutes: Some(d.pace.estimate(position).minutes),
+                estimated_wait_range: d.pace.estimate(position).range(),
                 room: r.try_get(8)?,
             };
             d.existing.insert(enp, ticket);
@@ -446,6 +447,7 @@ fn issue(found: &mut Found, writes: &mut Writes, job: &Job) -> Result<Value, Api
         issued_at: job.now,
         position: ahead,
         estimated_wait_minutes: Some(d.pace.estimate(ahead).minutes),
+        estimated_wait_range: d.pace.estimate(ahead).range(),
         room,
     };
     // The same patient again in this group (under another request id) is refused by it.

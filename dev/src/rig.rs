@@ -98,6 +98,7 @@ pub fn demo_kiosk() -> KioskConfig {
         lpu: LpuId(1),
         clinic_name: "Городская поликлиника № 1".into(),
         registry_phone: "+7 495 000-00-00".into(),
+        speak: false,
     }
 }
 
@@ -105,6 +106,7 @@ pub fn demo_kiosk() -> KioskConfig {
 pub fn demo_session() -> SessionConfig {
     SessionConfig {
         registry_phone: "+7 495 000-00-00".into(),
+        help_desk: "1 этаж, справа от входа, окно 1".into(),
         service_pin_sha256: Some(kiosk::modes::standin::DEMO_PIN_SHA256),
         ..SessionConfig::default()
     }
@@ -241,6 +243,7 @@ impl Peers {
             health_listen: None,
             demo_scan: None,
             restart: Some(Box::new(|| log::warn!("restart is not available under the dev harness"))),
+            espeak: None,
         }
     }
 

@@ -169,7 +169,12 @@ impl Browser {
     pub async fn wait_text(&self, css: &str, want: &str, within: Duration) -> Result<(), WebDriverError> {
         let deadline = Instant::now() + within;
         loop {
-            let now = self.text(css).await?;
+            // Not there yet is waiting too: a form's answer may still be loading after a click.
+            let now = match self.text(css).await {
+                Ok(t) => t,
+                Err(e) if Instant::now() > deadline => return Err(e),
+                Err(_) => String::new(),
+            };
             if now == want {
                 return Ok(());
             }

@@ -28,6 +28,9 @@ fn walk_in_by_scanned_policy_prints_the_ticket_and_forgets_the_patient() {
     assert!(!k.labels().join(" ").to_lowercase().contains(&anna.name.last.expose().to_lowercase()));
 
     k.press("Талон к дежурному врачу");
+    // Before taking it: the queue as central sees it (nobody yet), and a clear "no".
+    assert!(k.shows("Сейчас очереди нет."), "{:?}", k.labels());
+    assert!(k.shows("Нет, не нужно"), "{:?}", k.labels());
     k.press("Получить талон");
     assert_eq!(k.screen(), "ticket");
     assert!(k.labels().iter().any(|l| l == "Д-001"), "the number is on screen: {:?}", k.labels());
@@ -109,10 +112,11 @@ fn book_reprint_reschedule_and_cancel_in_english() {
     k.press("English");
     assert_eq!(k.appointments_of(1).len(), 0);
     k.press("Book a doctor");
-    // A referral-only speciality is refused with a plain sentence and a way back.
+    // A referral-only speciality says who refers, offers them, and a way back.
     k.press("Кардиолог");
-    assert!(k.shows("referral"), "{:?}", k.labels());
-    k.press("OK");
+    assert!(k.shows("Кардиолог: by referral only."), "{:?}", k.labels());
+    assert!(k.shows("Book: Терапевт"), "{:?}", k.labels());
+    k.press("Choose another doctor");
     k.press("Терапевт");
     k.press("Иванова Мария Петровна");
     assert_eq!(k.screen(), "schedule");
@@ -135,7 +139,7 @@ fn book_reprint_reschedule_and_cancel_in_english() {
     // Reschedule to 11:00 the same day: still one appointment, now at 11:00.
     k.press("← Back");
     k.press("My appointments: move, cancel, print");
-    let row = k.labels().into_iter().find(|l| l.contains("10:00 —")).expect("the appointment is listed");
+    let row = k.labels().into_iter().find(|l| l.contains("10:00\u{a0}—")).expect("the appointment is listed");
     k.press(&row);
     k.press("Reschedule");
     k.press("Иванова Мария Петровна");
@@ -153,9 +157,9 @@ fn book_reprint_reschedule_and_cancel_in_english() {
     k.press("← Back");
     k.press("My appointments: move, cancel, print");
     let row =
-        k.labels().into_iter().find(|l| l.contains("11:00 —")).expect("the moved appointment is listed");
+        k.labels().into_iter().find(|l| l.contains("11:00\u{a0}—")).expect("the moved appointment is listed");
     k.press(&row);
-    k.press("Cancel it");
+    k.press("Cancel the appointment");
     assert_eq!(k.screen(), "confirm-cancel");
     k.press("Yes, cancel");
     assert_eq!(k.screen(), "cancelled");
@@ -228,6 +232,9 @@ fn printer_out_of_paper_keeps_the_number_on_screen_and_reprints_later() {
     k.peers.printer(|p| p.paper = drivers::sim::printer::PaperLevel::Out);
     k.scan(4);
     k.press("Талон к дежурному врачу");
+    // Before taking it: the queue as central sees it (nobody yet), and a clear "no".
+    assert!(k.shows("Сейчас очереди нет."), "{:?}", k.labels());
+    assert!(k.shows("Нет, не нужно"), "{:?}", k.labels());
     k.press("Получить талон");
     assert_eq!(k.screen(), "ticket");
     assert!(k.labels().iter().any(|l| l == "Д-001"), "the number stays on screen: {:?}", k.labels());
@@ -367,16 +374,156 @@ fn a_slow_answer_is_explained_once_it_lasts() {
     // A central that takes the connection and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
-    let k = Kiosk::start_tuned("veil", |_| {}, |setup| setup.central.url = url);
+    let k = Kiosk::start_tuned("veil", |_| {}, |setup| setup.central.url = url.clone());
     k.peers.scan_patient(0).unwrap();
     k.spin("the identification to start", || k.screen() == "identifying");
     let started = std::time::Instant::now();
-    k.spin("the wait to be explained", || k.shows("Подождите, пожалуйста"));
+    k.spin("the wait to be explained", || k.shows("Ищем вас в базе поликлиники"));
     // `started` is a turn of the loop after the wait began: allow for that turn on a busy machine.
     assert!(
         started.elapsed() >= kiosk::runtime::VEIL_AFTER / 2,
         "the veil came at once: {:?}",
         started.elapsed()
     );
+    // How long it may take (every retry timing out), and a way out of a read.
+    let limit =
+        kiosk::central_link::client::worst_case(infomat_dev::rig::central_config(url).request_timeout);
+    assert!(k.shows(&format!("не дольше {}\u{a0}с", limit.as_millis().div_ceil(1000))), "{:?}", k.labels());
+    let mut k = k;
+    k.press_only("Не ждать");
+    k.spin("the start screen", || k.screen() == "attract");
+    k.assert_forgotten(0);
     drop(silent);
+}
+
+#[test]
+fn the_common_errands_take_few_taps() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("taps");
+
+    // A walk-in ticket: at most 3 taps after the scan.
+    k.scan(0);
+    k.taps = 0;
+    k.press("Талон к дежурному врачу");
+    k.press("Получить талон");
+    assert_eq!(k.screen(), "ticket", "{:?}", k.labels());
+    assert!(k.taps <= 3, "walk-in took {} taps", k.taps);
+    k.press("Готово");
+
+    // A first-level doctor, whoever is free first: at most 6 taps after the scan.
+    k.scan(1);
+    k.taps = 0;
+    k.press("Записаться к врачу");
+    k.press("Терапевт");
+    assert!(k.shows("ближайшая запись"), "{:?}", k.labels());
+    let kiosk::session::Screen::Doctors { list: kiosk::session::Loadable::Ready(doctors), .. } =
+        k.session().screen
+    else {
+        panic!("not the doctors list: {:?}", k.labels())
+    };
+    let earliest = doctors.iter().filter_map(|d| d.nearest_free).min().expect("someone is free");
+    k.press("Любой врач — ближайшее время");
+    assert_eq!(k.screen(), "confirm-booking", "straight to the earliest slot: {:?}", k.labels());
+    assert!(k.shows("Нет, другое время"), "{:?}", k.labels());
+    k.press("Записаться");
+    assert_eq!(k.screen(), "booked", "{:?}", k.labels());
+    assert!(k.taps <= 6, "booking took {} taps", k.taps);
+    assert_eq!(k.appointments_of(1).len(), 1);
+    let kiosk::session::Screen::Booked { appointment, .. } = k.session().screen else { unreachable!() };
+    assert_eq!(appointment.start.date, earliest, "the earliest day any therapist has");
+
+    // Cancelling it: at most 3 taps from the menu, with a confirmation that offers "no".
+    k.press("← Назад");
+    k.taps = 0;
+    k.press("Мои записи: перенести, отменить, распечатать");
+    let row =
+        k.labels().into_iter().find(|l| l.starts_with("Отменить: ")).expect("a cancel button on the row");
+    assert!(row.contains(", ") && row.contains("\u{a0}— Терапевт"), "the weekday and time: {row}");
+    k.press(&row);
+    assert!(k.shows("Нет, оставить"), "{:?}", k.labels());
+    k.press("Да, отменить");
+    assert_eq!(k.screen(), "cancelled", "{:?}", k.labels());
+    assert!(k.taps <= 3, "cancelling took {} taps", k.taps);
+    assert_eq!(k.appointments_of(1).len(), 0, "central no longer holds it");
+    // A finished errand has one way out, not two.
+    assert!(!k.shows("Завершить"), "{:?}", k.labels());
+    k.press("Готово");
+    assert_eq!(k.screen(), "attract");
+    k.assert_forgotten(1);
+}
+
+#[test]
+fn a_patient_can_call_staff_from_any_screen_and_the_fleet_view_sees_it() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("help");
+    k.scan(0);
+    k.press("Записаться к врачу");
+    k.press("Позвать сотрудника");
+    assert!(k.shows("Помощь уже идёт"), "{:?}", k.labels());
+    assert!(k.shows("Информационная стойка: 1 этаж, справа от входа, окно 1"), "{:?}", k.labels());
+    // Raised on central's fleet view at once, not at the next 30 s heartbeat.
+    let st = k.peers.central.as_ref().and_then(|c| c.state()).expect("central in process").clone();
+    k.spin("the call to reach central", || {
+        let now = (st.clock)();
+        k.peers
+            .rt
+            .block_on(central::fleet::machines(&st.store, 1, now))
+            .unwrap()
+            .iter()
+            .any(|m| m.device == 2 && m.status.help_requested && m.needs_attention())
+    });
+    k.press("Хорошо");
+    assert!(!k.shows("Помощь уже идёт"));
+    assert_eq!(k.screen(), "specialities", "the errand goes on where it was");
+    // The patient's own settings: named in words, on for this patient only.
+    k.press("Контраст");
+    k.press("Крупный шрифт");
+    assert!(k.session().high_contrast && k.session().large_text);
+    k.press("Завершить");
+    assert!(!k.session().high_contrast && !k.session().large_text, "the next patient starts plain");
+    k.assert_forgotten(0);
+}
+
+#[test]
+fn spoken_guidance_reads_each_screen_once_and_never_a_name() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // A stand-in espeak-ng: it writes what it was asked to say.
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("espeak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let said = dir.join("said.txt");
+    let script = dir.join("espeak-ng");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> '{}'\n", said.display())).unwrap();
+    std::fs::set_permissions(
+        &script,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    let mut k = Kiosk::start_tuned(
+        "speak",
+        |_| {},
+        |setup| {
+            setup.kiosk.speak = true;
+            setup.espeak = Some(script.clone());
+        },
+    );
+    let heard = |k: &Kiosk, what: &str| {
+        k.spin(what, || std::fs::read_to_string(&said).unwrap_or_default().contains(what));
+    };
+    heard(&k, "Приложите полис ОМС к сканеру внизу");
+    k.scan(0);
+    heard(&k, "Выберите, что вам нужно.");
+    k.press("Талон к дежурному врачу");
+    heard(&k, "Талон к дежурному врачу");
+    k.press("Получить талон");
+    heard(&k, "Ваш талон: Д-001");
+    let all = std::fs::read_to_string(&said).unwrap();
+    let anna = domain::demo::patient(0);
+    for part in [anna.name.first.expose(), anna.name.last.expose()] {
+        assert!(!all.to_lowercase().contains(&part.to_lowercase()), "a name was spoken: {all}");
+    }
+    assert!(all.lines().all(|l| l.starts_with("-v ru -s 130 ")), "Russian voice: {all}");
+    assert_eq!(all.matches("Выберите, что вам нужно.").count(), 1, "once per screen: {all}");
+    k.press("Готово");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -155,6 +155,53 @@ impl Date {
     pub fn to_ru_string(self) -> String {
         format!("{:02}.{:02}.{:04}", self.day, self.month, self.year)
     }
+
+    /// `чт, 4 декабря`: how a patient reads a day at a glance (weekday first: "is that my
+    /// Thursday?"); `with_year` for paper, which outlives the year's end.
+    pub fn long_ru(self, with_year: bool) -> String {
+        const WD: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
+        const MONTHS: [&str; 12] = [
+            "января",
+            "февраля",
+            "марта",
+            "апреля",
+            "мая",
+            "июня",
+            "июля",
+            "августа",
+            "сентября",
+            "октября",
+            "ноября",
+            "декабря",
+        ];
+        self.long(&WD, &MONTHS, ",", with_year)
+    }
+
+    /// `Thu 4 December`, the English twin of [`Date::long_ru`].
+    pub fn long_en(self, with_year: bool) -> String {
+        const WD: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        self.long(&WD, &MONTHS, "", with_year)
+    }
+
+    fn long(self, weekdays: &[&str; 7], months: &[&str; 12], sep: &str, with_year: bool) -> String {
+        let (wd, m) = (weekdays[(self.weekday() - 1) as usize], months[(self.month - 1) as usize]);
+        let year = if with_year { format!(" {}", self.year) } else { String::new() };
+        format!("{wd}{sep} {} {m}{year}", self.day)
+    }
 }
 
 fn digits(s: &str) -> Option<u32> {
@@ -330,6 +377,15 @@ mod tests {
         assert_eq!(d.weekday(), 1);
         assert_eq!(Date::from_ymd(1900, 3, 1).unwrap().days_since_1900(), 59, "1900 is no leap year");
         assert_eq!(Date::from_ymd(2026, 11, 23).unwrap().weekday(), 1);
+    }
+
+    #[test]
+    fn long_dates_name_the_weekday() {
+        let d = Date::from_ymd(2026, 12, 3).unwrap();
+        assert_eq!(d.long_ru(false), "чт, 3 декабря");
+        assert_eq!(d.long_ru(true), "чт, 3 декабря 2026");
+        assert_eq!(d.long_en(false), "Thu 3 December");
+        assert_eq!(Date::from_ymd(2027, 1, 3).unwrap().long_ru(false), "вс, 3 января");
     }
 
     #[test]

@@ -33,4 +33,4 @@ pub use date::{Date, DateTime};
 pub use device::DeviceErrorKind;
 pub use enp::{Enp, EnpError, EnpFacet};
 pub use person::{BirthDate, FullName, Patient, PersonName, Policy, PolicySource, Sex};
-pub use queue::{KioskId, QueueTicket, TicketNumber, ahead_en, ahead_ru};
+pub use queue::{KioskId, QueueTicket, TicketNumber, ahead_en, ahead_ru, people_ru, wait_en, wait_ru};

@@ -49,6 +49,9 @@ pub struct QueueTicket {
     /// People ahead of this ticket when it was issued (0 = next).
     pub position: u32,
     pub estimated_wait_minutes: Option<u32>,
+    /// The range the wait may fall in, minutes, when central gave one.
+    #[serde(default)]
+    pub wait_range: Option<(u32, u32)>,
     /// Issued by the kiosk while central was unreachable.
     pub offline: bool,
     /// The duty cabinet the ticket waits for, when the clinic opened cabinets today.
@@ -61,21 +64,41 @@ pub struct QueueTicket {
 pub fn ahead_ru(position: u32, minutes: Option<u32>) -> String {
     let people = match position {
         0 => "Вы первый в очереди".to_owned(),
-        n => {
-            // 2-4 (not 12-14): "человека"; otherwise "человек" (1, 5-20, 21, 25...).
-            let (d, h) = (n % 10, n % 100);
-            let word = if (2..=4).contains(&d) && !(12..=14).contains(&h) {
-                "человека"
-            } else {
-                "человек"
-            };
-            format!("Перед вами {n} {word}")
-        }
+        n => format!("Перед вами {}", people_ru(n)),
     };
     match minutes.filter(|m| *m > 0) {
         Some(m) => format!("{people}, около {m} мин"),
         None => people,
     }
+}
+
+/// `3 человека`, `5 человек`: 2-4 (not 12-14) take "человека", the rest "человек".
+pub fn people_ru(n: u32) -> String {
+    let (d, h) = (n % 10, n % 100);
+    let word =
+        if (2..=4).contains(&d) && !(12..=14).contains(&h) { "человека" } else { "человек" };
+    format!("{n} {word}")
+}
+
+/// "Ожидание: около 15 мин (10–20)": the range shown when it says more than the figure (wider
+/// than ten minutes, or the figure is small); `None` when there is no wait to speak of.
+pub fn wait_ru(minutes: u32, range: Option<(u32, u32)>) -> Option<String> {
+    wait_phrase(minutes, range, "Ожидание: около", "мин")
+}
+
+/// [`wait_ru`] in English.
+pub fn wait_en(minutes: u32, range: Option<(u32, u32)>) -> Option<String> {
+    wait_phrase(minutes, range, "Wait: about", "min")
+}
+
+fn wait_phrase(minutes: u32, range: Option<(u32, u32)>, lead: &str, unit: &str) -> Option<String> {
+    if minutes == 0 {
+        return None;
+    }
+    Some(match range.filter(|(lo, hi)| lo < hi && *lo <= minutes && minutes <= *hi && hi - lo >= 10) {
+        Some((lo, hi)) => format!("{lead} {minutes} {unit} ({lo}–{hi})"),
+        None => format!("{lead} {minutes} {unit}"),
+    })
 }
 
 /// [`ahead_ru`] in English.
@@ -112,6 +135,16 @@ mod tests {
         }
         assert_eq!(ahead_en(1, Some(5)), "1 person ahead of you, about 5 min");
         assert_eq!(ahead_en(0, None), "You are next in line");
+    }
+
+    #[test]
+    fn a_wait_reads_with_its_range_when_the_range_says_something() {
+        assert_eq!(wait_ru(15, Some((10, 20))).unwrap(), "Ожидание: около 15 мин (10–20)");
+        assert_eq!(wait_ru(15, Some((15, 20))).unwrap(), "Ожидание: около 15 мин", "narrow: the figure");
+        assert_eq!(wait_ru(15, None).unwrap(), "Ожидание: около 15 мин");
+        assert_eq!(wait_ru(0, Some((0, 5))), None, "no wait, no line");
+        assert_eq!(wait_en(30, Some((20, 40))).unwrap(), "Wait: about 30 min (20–40)");
+        assert_eq!(people_ru(3), "3 человека");
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! [`chime_wav`] and the [`Announcer`] thread that plays them), and the Slint binding
 //! ([`apply`]). The runtime that wires these to the feed is `modes::display`.
 
-use std::path::PathBuf;
 use std::sync::mpsc;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
@@ -12,6 +11,7 @@ use protocol::Call;
 
 use crate::central_link::queue_feed::{Board, FeedUpdate, KEEP_CALLS};
 use crate::config::DisplayConfig;
+use crate::speech::{find_program, quietly, speak_to};
 
 /// Calls listed beside the newest one (all of them readable from 5 m on a 1080-line panel).
 pub const RECENT_ROWS: usize = 8;
@@ -154,15 +154,6 @@ pub fn chime_wav() -> Vec<u8> {
     w
 }
 
-/// `name` on `$PATH`, if installed.
-pub fn find_program(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| std::path::Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
-
 /// Plays calls on its own thread, one after another, so the UI never waits for audio. With no
 /// `aplay`/`espeak-ng` or no sound card it stays silent and says so once in the log.
 #[derive(Debug)]
@@ -241,35 +232,6 @@ impl Announcer {
     pub fn announce(&self, call: Call) {
         let _ = self.tx.send(call);
     }
-}
-
-fn quietly(c: &mut std::process::Command) -> bool {
-    c.stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn speak_to(
-    espeak: &std::path::Path,
-    voice: &str,
-    text: &str,
-    aplay: &std::path::Path,
-    device: &str,
-) -> bool {
-    use std::process::{Command, Stdio};
-    let Ok(mut e) = Command::new(espeak)
-        .args(["-v", voice, "-s", "140", "--stdout", text])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
-        return false;
-    };
-    let Some(out) = e.stdout.take() else { return false };
-    let played = quietly(Command::new(aplay).args(["-q", "-D", device]).stdin(out));
-    e.wait().is_ok_and(|s| s.success()) && played
 }
 
 fn s(x: &str) -> SharedString {

@@ -86,6 +86,8 @@ pub struct KioskConfig {
     pub lpu: LpuId,
     pub clinic_name: String,
     pub registry_phone: String,
+    /// Read each screen's main instruction aloud (espeak-ng); off by default.
+    pub speak: bool,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -217,6 +219,8 @@ struct RawKiosk {
     lpu_id: u32,
     clinic_name: Option<String>,
     registry_phone: Option<String>,
+    help_desk: Option<String>,
+    speak: Option<bool>,
     language: Option<String>,
     timezone: Option<String>,
 }
@@ -458,6 +462,7 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
         lpu: LpuId(k.lpu_id),
         clinic_name: k.clinic_name.unwrap_or_default(),
         registry_phone: k.registry_phone.unwrap_or_default(),
+        speak: k.speak.unwrap_or(false),
     };
     let timezone = match &k.timezone {
         None => Zone::system(),
@@ -538,6 +543,9 @@ fn validate(raw: Raw, file: &Path) -> Result<Config, Invalid> {
         pin_lockout_ms: 1000 * ms("service.pin_lockout_s", raw.service.pin_lockout_s, 300, 10..=86_400)?,
         default_lang: lang,
         registry_phone: kiosk.registry_phone.clone(),
+        help_desk: k.help_desk.clone().unwrap_or_default(),
+        // The runtime sets it from the client's retry policy and `central.request_timeout_ms`.
+        wait_limit_s: SessionConfig::default().wait_limit_s,
     };
 
     let p = raw.printer;

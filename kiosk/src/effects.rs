@@ -184,7 +184,8 @@ impl Effects {
                     log::warn!("restart requested from the service screen");
                     (self.restart)();
                 }
-                Effect::SessionEnded => {}
+                // Both are the core's own business (counters, the heartbeat), not a device's.
+                Effect::SessionEnded | Effect::CallStaff => {}
             }
         }
         answers

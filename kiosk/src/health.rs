@@ -12,6 +12,10 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
+/// How long a patient's "Позвать сотрудника" stays raised on central's fleet view: long enough
+/// for someone to walk over, short enough not to cry wolf all day.
+pub const HELP_RAISED_FOR: Duration = Duration::from_secs(10 * 60);
+
 /// Upper bounds of the central-latency histogram, in milliseconds.
 const BUCKETS_MS: [u64; 9] = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
@@ -28,6 +32,10 @@ pub struct Health {
     pub scanner: Mutex<String>,
     pub card_reader: Mutex<String>,
     pub central: Mutex<String>,
+    /// When a patient last asked for staff.
+    help_at: Mutex<Option<std::time::Instant>>,
+    /// Wakes the heartbeat so that a call for help reaches central now, not in 30 s.
+    pub beat_now: tokio::sync::Notify,
     /// The offline journal, read when asked.
     offline: Box<dyn Fn() -> Offline + Send + Sync>,
 }
@@ -73,8 +81,21 @@ impl Health {
             scanner: Mutex::new("unknown".into()),
             card_reader: Mutex::new("unknown".into()),
             central: Mutex::new("unknown".into()),
+            help_at: Mutex::new(None),
+            beat_now: tokio::sync::Notify::new(),
             offline,
         }
+    }
+
+    /// A patient asked for staff: raised on the next heartbeat, sent at once.
+    pub fn call_staff(&self) {
+        *self.help_at.lock().expect("health lock") = Some(std::time::Instant::now());
+        self.beat_now.notify_one();
+    }
+
+    /// Whether a call for staff is still raised.
+    pub fn help_requested(&self) -> bool {
+        self.help_at.lock().expect("health lock").is_some_and(|t| t.elapsed() < HELP_RAISED_FOR)
     }
 
     /// One central call took `d` and left the link in `state` ("ok", "unreachable", ...).
@@ -129,7 +150,7 @@ impl Health {
             card_reader: get(&self.card_reader),
             journal_backlog: u32::try_from(offline.pending).unwrap_or(u32::MAX),
             journal_rejected: u32::try_from(offline.rejected.len()).unwrap_or(u32::MAX),
-            help_requested: false,
+            help_requested: self.help_requested(),
         }
     }
 

@@ -13,8 +13,11 @@
 //! - [`board`]: the waiting-zone board: what it shows (pure), announcements, Slint binding.
 //! - [`config`]: `kiosk.toml` read raw, then validated into a typed [`config::Config`].
 //! - [`clock`]: the session's milliseconds and the clinic's wall clock (real or manual).
+//! - [`speech`]: espeak-ng for the board's calls and the kiosk's spoken guidance.
 //! - [`health`]: local `/health` and `/metrics` (Prometheus) for monitoring.
 //! - [`systemd`]: READY=1 at the first frame, watchdog pings from the UI loop.
+//! - [`fit`]: which texts on a window do not fit their boxes (the overflow check behind
+//!   `kiosk screenshot --check-fit` and its test).
 //! - [`offscreen`]: Slint's software renderer into memory as a platform with an event loop
 //!   (screenshots, `--offscreen` runs, tests).
 //! - [`modes`]: what the binary can run (`kiosk run`, `display`, `selftest`, `screenshot`,
@@ -30,12 +33,14 @@ pub mod clock;
 pub mod config;
 pub mod devices;
 pub mod effects;
+pub mod fit;
 pub mod health;
 pub mod modes;
 pub mod offscreen;
 pub mod printing;
 pub mod runtime;
 pub mod session;
+pub mod speech;
 pub mod systemd;
 pub mod ui_bind;
 pub mod view;

@@ -48,7 +48,9 @@ pub fn ticket_doc(doc: &PrintDoc, kiosk: &KioskConfig) -> TicketDoc {
             speciality: a.speciality_name.clone(),
             doctor: layout::surname_with_initials(&a.doctor_name),
             cabinet: a.room.clone(),
-            when: when(a.start),
+            // The weekday first, as on screen: "is that my Thursday?" (and the year: paper
+            // outlives December).
+            when: format!("{}, {}", a.start.date.long_ru(true), a.start.hhmm()),
             number: a.number.clone(),
             patient: patient.surname_and_initials(),
             appointment_id: a.id.0,

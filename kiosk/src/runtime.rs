@@ -62,6 +62,8 @@ pub struct Setup {
     pub demo_scan: Option<Box<dyn Fn(usize)>>,
     /// The service screen's restart; `None`: exit for systemd to start the unit again.
     pub restart: Option<Box<dyn Fn()>>,
+    /// The espeak-ng that speaks guidance when `kiosk.speak` is on; `None`: the one on `$PATH`.
+    pub espeak: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -207,13 +209,16 @@ impl Core {
         }
         self.waiting = match (self.session.pending(), self.waiting) {
             // A print keeps its screen (the number on it) and shows no veil.
-            (Some((_, PendingKind::Print)), _) => None,
+            (Some((_, PendingKind::Print | PendingKind::Outlook)), _) => None,
             (Some((req, _)), Some((was, since))) if req == was => Some((req, since)),
             (Some((req, _)), _) => Some((req, Instant::now())),
             (None, _) => None,
         };
         if fx.contains(&Effect::SessionEnded) {
             self.health.sessions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if fx.contains(&Effect::CallStaff) {
+            self.health.call_staff();
         }
         self.in_flight += self.effects.run(fx);
     }
@@ -345,8 +350,13 @@ impl Background {
         sink: EventSink,
         source: EventSource,
     ) -> Result<(Background, Core), RuntimeError> {
-        let Setup { kiosk, central, session, devices, journal_dir, clock, health_listen, restart, .. } =
-            setup;
+        let Setup {
+            kiosk, central, mut session, devices, journal_dir, clock, health_listen, restart, ..
+        } = setup;
+        // What the waiting screen promises: every retry timing out, rounded up.
+        session.wait_limit_s = crate::central_link::client::worst_case(central.request_timeout)
+            .as_millis()
+            .div_ceil(1000) as u32;
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         let client = Client::new(&central)?;
         let link = Arc::new(CentralRuntime::new(client, kiosk.id, kiosk.lpu, &journal_dir, clock.wall_fn())?);
@@ -393,7 +403,11 @@ async fn heartbeat(link: Arc<CentralRuntime>, health: Arc<Health>, kiosk: u32) {
     let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        // Every 30 s, or at once when a patient calls for staff.
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = health.beat_now.notified() => {}
+        }
         let status = health.device_status(kiosk);
         if let Err(e) = link.client.call::<protocol::call::ReportDeviceStatus>(&status).await {
             log::debug!("heartbeat not delivered: {e}");
@@ -468,6 +482,7 @@ impl Runtime {
     pub fn start(mut setup: Setup) -> Result<Runtime, RuntimeError> {
         crate::central_link::client::install_crypto();
         let clinic = setup.kiosk.clinic_name.clone();
+        let speak = setup.kiosk.speak.then(|| setup.espeak.clone());
         let demo_scan = setup.demo_scan.take();
         let (sink, source) = effects::channel();
         // Answers and news wake the UI thread at once; the 20 ms poll below is the fallback on
@@ -485,11 +500,28 @@ impl Runtime {
         crate::systemd::announce_first_frame(window.window(), "kiosk");
         let core = Rc::new(RefCell::new(core));
 
+        // Spoken guidance: each new instruction once, in the patient's language.
+        let guide = speak.and_then(crate::speech::Guide::start);
         let redraw = {
             let (weak, core, clinic) = (window.as_weak(), core.clone(), clinic.clone());
+            let spoken = RefCell::new(String::new());
             Rc::new(move || {
                 if let Some(w) = weak.upgrade() {
                     render(&w, &core.borrow(), &clinic);
+                }
+                if let Some(g) = &guide {
+                    let core = core.borrow();
+                    if core.answer_due() {
+                        return;
+                    }
+                    let v = crate::view::view(core.session(), core.clock().now().ms);
+                    let said = crate::view::instruction(&v).unwrap_or_default();
+                    if *spoken.borrow() != said {
+                        if !said.is_empty() {
+                            g.say(v.lang.code(), &said);
+                        }
+                        *spoken.borrow_mut() = said;
+                    }
                 }
             })
         };

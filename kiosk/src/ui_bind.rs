@@ -42,7 +42,16 @@ pub fn apply(w: &KioskWindow, v: &View, clinic: &str, clock: &str) {
     }
     app.set_lang(s(lang));
     app.set_large_text(v.large_text);
+    app.set_high_contrast(v.high_contrast);
     app.set_busy(v.busy);
+    app.set_wait_what(s(&v.wait.what));
+    app.set_wait_how_long(s(&v.wait.how_long));
+    app.set_wait_cancel(s(&v.wait.cancel));
+    let help = v.help.clone().unwrap_or_default();
+    app.set_help_shown(v.help.is_some());
+    app.set_help_title(s(&help.title));
+    app.set_help_lines(model(help.lines.iter().map(|x| s(x)).collect()));
+    app.set_help_close(s(&help.close));
     app.set_show_back(v.show_back);
     app.set_show_exit(v.show_exit);
     app.set_idle_warning(v.idle_seconds_left.is_some());
@@ -69,9 +78,11 @@ pub fn apply(w: &KioskWindow, v: &View, clinic: &str, clock: &str) {
             m.set_offline_note(s(offline_note.as_deref().unwrap_or("")));
             "menu"
         }
-        Body::List { title, items, empty } => {
+        Body::List { title, lead, items, empty } => {
             let l = w.global::<ListAdapter>();
             l.set_title(s(title));
+            l.set_lead_text(s(lead.as_ref().map_or("", |r| r.title.as_str())));
+            l.set_lead_note(s(lead.as_ref().map_or("", |r| r.subtitle.as_str())));
             l.set_empty_text(s(empty));
             l.set_items(model(
                 items
@@ -81,6 +92,7 @@ pub fn apply(w: &KioskWindow, v: &View, clinic: &str, clock: &str) {
                         subtitle: s(&r.subtitle),
                         note: s(&r.note),
                         enabled: r.enabled,
+                        action: s(&r.action),
                     })
                     .collect(),
             ));
@@ -132,7 +144,9 @@ fn clear_hidden(w: &KioskWindow, shown: &str) {
         m.set_offline_note(s(""));
     }
     if shown != "list" {
-        w.global::<ListAdapter>().set_items(model(Vec::new()));
+        let l = w.global::<ListAdapter>();
+        l.set_items(model(Vec::new()));
+        l.set_lead_note(s(""));
     }
     if shown != "schedule" {
         let sc = w.global::<ScheduleAdapter>();
@@ -173,6 +187,11 @@ pub fn connect(w: &KioskWindow, on: Rc<dyn Fn(Input)>) {
         });
     }
     app.on_toggle_large_text(act(&on, Action::ToggleLargeText));
+    app.on_toggle_contrast(act(&on, Action::ToggleContrast));
+    app.on_call_staff(act(&on, Action::CallStaff));
+    app.on_close_help(act(&on, Action::CloseHelp));
+    // Abandoning a read is going back from the screen that waits for it.
+    app.on_cancel_wait(act(&on, Action::Back));
     app.on_back(act(&on, Action::Back));
     app.on_exit(act(&on, Action::Exit));
     app.on_still_here(act(&on, Action::StillHere));
@@ -199,6 +218,11 @@ pub fn connect(w: &KioskWindow, on: Rc<dyn Fn(Input)>) {
     {
         let on = on.clone();
         w.global::<ListAdapter>().on_choose(move |i| on(Input::Action(Action::Choose(i.max(0) as usize))));
+    }
+    w.global::<ListAdapter>().on_lead(act(&on, Action::AnyDoctor));
+    {
+        let on = on.clone();
+        w.global::<ListAdapter>().on_act(move |i| on(Input::Action(Action::CancelAt(i.max(0) as usize))));
     }
     let sc = w.global::<ScheduleAdapter>();
     {
@@ -246,9 +270,9 @@ pub fn every_text(w: &KioskWindow) -> Vec<String> {
     let m = w.global::<MenuAdapter>();
     out.extend([m.get_greeting(), m.get_offline_note()]);
     let l = w.global::<ListAdapter>();
-    out.extend([l.get_title(), l.get_empty_text()]);
+    out.extend([l.get_title(), l.get_empty_text(), l.get_lead_text(), l.get_lead_note()]);
     for r in l.get_items().iter() {
-        out.extend([r.title, r.subtitle, r.note]);
+        out.extend([r.title, r.subtitle, r.note, r.action]);
     }
     let sc = w.global::<ScheduleAdapter>();
     out.extend([sc.get_title(), sc.get_empty_text()]);

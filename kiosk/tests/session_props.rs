@@ -69,6 +69,7 @@ fn ticket(n: u32, offline: bool) -> QueueTicket {
         issued_at: DateTime::new(today(), 10, 0, 180).unwrap(),
         position: n % 7,
         estimated_wait_minutes: Some(5),
+        wait_range: None,
         offline,
         room: None,
     }
@@ -223,6 +224,9 @@ fn success(kind: PendingKind, n: usize, seq: u64) -> Reply {
         ),
         PendingKind::Cancel => Reply::Cancelled,
         PendingKind::WalkIn => Reply::Ticket(ticket(seq as u32, n == 3)),
+        PendingKind::Outlook => {
+            Reply::Outlook(kiosk::session::QueueOutlook { waiting: n as u32, wait: None })
+        }
         PendingKind::Print => Reply::Cancelled,
     }
 }

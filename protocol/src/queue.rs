@@ -29,6 +29,10 @@ pub struct Ticket {
     pub position: u32,
     #[serde(default)]
     pub estimated_wait_minutes: Option<u32>,
+    /// The range the wait may fall in, `[low, high]` minutes (our extension; wide while
+    /// central has measured few visits today).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_wait_range: Option<[u32; 2]>,
     /// The duty cabinet the ticket is assigned to, when the clinic opened duty cabinets today
     /// (our extension; absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,6 +48,7 @@ impl From<Ticket> for domain::QueueTicket {
             issued_at: t.issued_at,
             position: t.position,
             estimated_wait_minutes: t.estimated_wait_minutes,
+            wait_range: t.estimated_wait_range.map(|[l, h]| (l, h)),
             offline: false,
             room: t.room,
         }
@@ -125,6 +130,19 @@ pub struct QueueState {
     pub waiting: u32,
     pub called: Vec<Call>,
     pub average_wait_minutes: Option<u32>,
+    /// What a walk-in ticket issued now would wait (our extension): a kiosk shows it before
+    /// the patient takes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_wait: Option<WaitEstimate>,
+}
+
+/// An estimated wait in minutes and the range it may fall in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitEstimate {
+    pub minutes: u32,
+    pub low: u32,
+    pub high: u32,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]

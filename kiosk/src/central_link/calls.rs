@@ -196,9 +196,10 @@ pub async fn run(
             let l = c.call::<call::GetReferralsInfo>(&who(cr)).await?;
             Reply::Referrals(l.into_iter().map(referral).collect())
         }
-        // The queue call needs the clinic and kiosk; the executor makes it (with its offline path).
-        CentralCall::EnqueueWalkIn => {
-            return Err(CallError::BadReply("enqueueWalkIn goes through the executor".into()));
+        // The queue calls need the clinic and kiosk; the executor makes them (the ticket with
+        // its offline path).
+        CentralCall::EnqueueWalkIn | CentralCall::QueueOutlook => {
+            return Err(CallError::BadReply("queue calls go through the executor".into()));
         }
     })
 }
@@ -219,6 +220,15 @@ pub async fn enqueue(
 ) -> Result<QueueTicket, CallError> {
     let p = EnqueueParams { patient: who(cr), lpu_id: lpu, kiosk_id: kiosk, request_id: request_id.into() };
     Ok(c.call::<call::EnqueueWalkIn>(&p).await?.into())
+}
+
+/// The duty queue as it stands: people waiting and what a ticket taken now would wait.
+pub async fn outlook(c: &Client, lpu: u32) -> Result<Reply, CallError> {
+    let st = c.call::<call::GetQueueState>(&protocol::LpuParams { lpu_id: lpu }).await?;
+    Ok(Reply::Outlook(crate::session::QueueOutlook {
+        waiting: st.waiting,
+        wait: st.next_wait.map(|w| (w.minutes, w.low, w.high)),
+    }))
 }
 
 pub async fn sync(c: &Client, p: &SyncParams) -> Result<Vec<SyncedTicket>, CallError> {

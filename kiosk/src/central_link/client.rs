@@ -19,6 +19,15 @@ use crate::session::CentralError;
 
 /// Attempts for one call (first try included).
 const ATTEMPTS: u32 = 3;
+/// The first pause between retries; each next one is three times longer (jittered).
+const BACKOFF: Duration = Duration::from_millis(200);
+
+/// The longest a call may take before the patient hears "no connection": every attempt timing
+/// out, with the longest jittered pauses between them. The waiting screen promises this figure.
+pub fn worst_case(request_timeout: Duration) -> Duration {
+    let pauses: Duration = (0..ATTEMPTS - 1).map(|i| BACKOFF * 3u32.pow(i) * 3 / 2).sum();
+    request_timeout * ATTEMPTS + pauses
+}
 
 /// A failed call, in more detail than the session needs (for logs and the technician CLI).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -121,12 +130,7 @@ impl Client {
             b = b.add_root_certificate(cert);
         }
         let http = b.build().map_err(|e| ClientSetupError::Http(e.to_string()))?;
-        Ok(Client {
-            http,
-            base: cfg.url.clone(),
-            token: cfg.token.clone(),
-            backoff: Duration::from_millis(200),
-        })
+        Ok(Client { http, base: cfg.url.clone(), token: cfg.token.clone(), backoff: BACKOFF })
     }
 
     /// Shorter pauses between retries (tests).

@@ -81,6 +81,9 @@ impl CentralRuntime {
     pub async fn handle(&self, req: RequestId, credentials: Credentials, call: CentralCall) -> Event {
         let result = match call {
             CentralCall::EnqueueWalkIn => self.walk_in(req, &credentials).await,
+            CentralCall::QueueOutlook => {
+                calls::outlook(&self.client, self.lpu.0).await.map_err(|e| e.for_session())
+            }
             other => {
                 let key = self.request_key(req);
                 calls::run(&self.client, &credentials, &other, &key).await.map_err(|e| {
@@ -118,6 +121,7 @@ impl CentralRuntime {
                         issued_at: t.issued_at,
                         position: 0,
                         estimated_wait_minutes: None,
+                        wait_range: None,
                         offline: true,
                         room: None,
                     })),

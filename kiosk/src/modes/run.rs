@@ -40,6 +40,7 @@ pub fn setup(cfg: &Config) -> Result<Setup, DeviceSetupError> {
         health_listen: Some(cfg.health_listen.clone()),
         demo_scan: None,
         restart: None,
+        espeak: None,
     })
 }
 

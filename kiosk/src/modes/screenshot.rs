@@ -24,7 +24,7 @@ use crate::runtime::Core;
 use crate::session::{Action, CentralError, Event, Lang, PrinterHealth, SessionConfig};
 
 /// Every screen `--screen` accepts; `attract` first.
-pub const SCREENS: [&str; 22] = [
+pub const SCREENS: [&str; 25] = [
     "attract",
     "enter-enp",
     "enter-enp-error",
@@ -43,6 +43,9 @@ pub const SCREENS: [&str; 22] = [
     "appointment",
     "confirm-cancel",
     "referrals",
+    "needs-referral",
+    "waiting",
+    "help",
     "problem",
     "idle-warning",
     "service-pin",
@@ -61,6 +64,8 @@ pub enum ShotError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Offscreen(#[from] OffscreenError),
+    #[error("{} texts do not fit:\n{}", .0.len(), .0.join("\n"))]
+    Misfits(Vec<String>),
 }
 
 impl super::Failure for ShotError {
@@ -75,9 +80,9 @@ impl super::Failure for ShotError {
 /// `kiosk screenshot`'s command line.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ShotArgs {
-    #[arg(long, required_unless_present_any = ["list", "all", "display"])]
+    #[arg(long, required_unless_present_any = ["list", "all", "display", "check_fit"])]
     pub screen: Option<String>,
-    #[arg(long, required_unless_present_any = ["list", "all"])]
+    #[arg(long, required_unless_present_any = ["list", "all", "check_fit"])]
     pub out: Option<PathBuf>,
     #[arg(long, default_value = "ru")]
     pub lang: String,
@@ -86,9 +91,16 @@ pub struct ShotArgs {
     /// Name the screens.
     #[arg(long)]
     pub list: bool,
-    /// Every screen in ru, en and ru large text into this directory.
+    /// High contrast (black on white, WCAG AAA).
+    #[arg(long)]
+    pub contrast: bool,
+    /// Every screen in ru, en, ru large text and ru high contrast into this directory.
     #[arg(long)]
     pub all: Option<PathBuf>,
+    /// Render every screen in both languages, both text sizes and both contrasts, with the
+    /// longest clinic name, and list each text that does not fit its box (exit 1 if any).
+    #[arg(long)]
+    pub check_fit: bool,
     /// The waiting-zone board (1920x1080) instead of the kiosk; --screen defaults to `board`.
     #[arg(long)]
     pub display: bool,
@@ -104,6 +116,11 @@ pub fn main(a: &ShotArgs, out: &mut dyn std::io::Write) -> Result<(), ShotError>
         }
         return Ok(());
     }
+    if a.check_fit {
+        let n = check_fit(LONGEST_CLINIC)?;
+        writeln!(out, "{} screens, {} texts checked: every text fits", n.screens, n.texts)?;
+        return Ok(());
+    }
     match (a.display, &a.all, &a.screen, &a.out) {
         (true, Some(dir), _, _) => {
             let files = render_board_all(dir)?;
@@ -116,7 +133,11 @@ pub fn main(a: &ShotArgs, out: &mut dyn std::io::Write) -> Result<(), ShotError>
             let files = render_all(dir)?;
             writeln!(out, "{} screenshots in {}", files.len(), dir.display())?;
         }
-        (false, None, Some(s), Some(o)) => render(&[(s.clone(), lang, a.large, o.clone())], 1080, 1920)?,
+        (false, None, Some(s), Some(o)) => render(
+            &[(s.clone(), Look { lang, large: a.large, contrast: a.contrast }, o.clone())],
+            1080,
+            1920,
+        )?,
         _ => return Err(ShotError::Usage("--out is required".into())),
     }
     Ok(())
@@ -141,6 +162,7 @@ impl CentralPort for StandInCentral {
                         issued_at: DateTime::new(today(), 10, 5, 180).expect("valid time"),
                         position: 0,
                         estimated_wait_minutes: None,
+                        wait_range: None,
                         offline: true,
                         room: None,
                     }))
@@ -187,6 +209,7 @@ fn standin_core(offline: bool) -> (Core, ManualTime) {
     );
     let cfg = SessionConfig {
         registry_phone: "+7 495 000-00-00".into(),
+        help_desk: "1 этаж, справа от входа, окно 1".into(),
         service_pin_sha256: Some(super::standin::DEMO_PIN_SHA256),
         ..SessionConfig::default()
     };
@@ -201,8 +224,46 @@ fn tap(core: &mut Core, a: Action) {
     core.pump();
 }
 
+/// How a screen is shown: language, text size, contrast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    pub lang: Lang,
+    pub large: bool,
+    pub contrast: bool,
+}
+
+impl Look {
+    pub const RU: Look = Look { lang: Lang::Ru, large: false, contrast: false };
+
+    /// Every combination the fit check covers.
+    pub fn all() -> Vec<Look> {
+        let mut v = Vec::new();
+        for lang in [Lang::Ru, Lang::En] {
+            for large in [false, true] {
+                for contrast in [false, true] {
+                    v.push(Look { lang, large, contrast });
+                }
+            }
+        }
+        v
+    }
+
+    /// `ru`, `en.large`, `ru.contrast`, ...: file name parts.
+    pub fn suffix(self) -> String {
+        let mut s = self.lang.code().to_owned();
+        if self.large {
+            s.push_str(".large");
+        }
+        if self.contrast {
+            s.push_str(".contrast");
+        }
+        s
+    }
+}
+
 /// Drives a session to screen `name`.
-fn reach(name: &str, lang: Lang, large: bool) -> Result<Core, ShotError> {
+fn reach(name: &str, look: Look) -> Result<Core, ShotError> {
+    let Look { lang, large, contrast } = look;
     let offline = matches!(name, "menu-offline" | "ticket-offline");
     let (mut core, time) = standin_core(offline);
     let anna = StandInClinic::new(today()).patients[0].clone();
@@ -213,6 +274,9 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Core, ShotError> {
         }
         if large {
             tap(core, Action::ToggleLargeText);
+        }
+        if contrast {
+            tap(core, Action::ToggleContrast);
         }
     };
     set_look(&mut core);
@@ -253,6 +317,12 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Core, ShotError> {
                 tap(core, Action::Choose(0));
                 tap(core, Action::ChooseSlot(2));
             };
+            let cardiologist = |core: &Core| match &core.session().screen {
+                crate::session::Screen::Specialities { list: crate::session::Loadable::Ready(l) } => {
+                    l.iter().position(|s| !s.first_level).unwrap_or(0)
+                }
+                _ => 0,
+            };
             match name {
                 "menu" | "menu-offline" => {}
                 "idle-warning" => {
@@ -292,6 +362,17 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Core, ShotError> {
                     }
                 }
                 "referrals" => tap(&mut core, Action::Referrals),
+                "needs-referral" => {
+                    tap(&mut core, Action::Book);
+                    let i = cardiologist(&core);
+                    tap(&mut core, Action::Choose(i));
+                }
+                "help" => tap(&mut core, Action::CallStaff),
+                "waiting" => {
+                    // Asked, not yet answered, for longer than the veil waits.
+                    core.step(Event::Tap(Action::MyAppointments));
+                    std::thread::sleep(crate::runtime::VEIL_AFTER + Duration::from_millis(50));
+                }
                 other => return Err(ShotError::Unknown(other.to_owned())),
             }
         }
@@ -299,37 +380,112 @@ fn reach(name: &str, lang: Lang, large: bool) -> Result<Core, ShotError> {
     Ok(core)
 }
 
+/// The clinic name the screenshots show.
+const CLINIC: &str = "Городская поликлиника № 1";
+/// The longest clinic name the fit check lays out: a real Moscow clinic's full official name.
+pub const LONGEST_CLINIC: &str =
+    "ГБУЗ «Городская поликлиника № 220 Департамента здравоохранения города Москвы», филиал № 3";
+
+/// Shows screen `name` in `look` on `ui`, as the production runtime would.
+fn show(ui: &ui::KioskWindow, name: &str, look: Look, clinic: &str) -> Result<(), ShotError> {
+    if !SCREENS.contains(&name) {
+        return Err(ShotError::Unknown(name.to_owned()));
+    }
+    let core = reach(name, look)?;
+    crate::runtime::render(ui, &core, clinic);
+    if name == "service" {
+        crate::ui_bind::set_service_status(ui, &sample_status());
+    }
+    Ok(())
+}
+
 /// Renders screens to PNG files. The platform can be set once per process, so one call renders
-/// every requested shot: `(screen, lang, large, path)`.
-pub fn render(shots: &[(String, Lang, bool, PathBuf)], width: u32, height: u32) -> Result<(), ShotError> {
+/// every requested shot: `(screen, look, path)`.
+pub fn render(shots: &[(String, Look, PathBuf)], width: u32, height: u32) -> Result<(), ShotError> {
     let screen = Offscreen::install(width, height)?;
     let ui = ui::KioskWindow::new().map_err(|e| ShotError::Render(e.to_string()))?;
     ui.show().map_err(|e| ShotError::Render(e.to_string()))?;
-    for (name, lang, large, path) in shots {
-        if !SCREENS.contains(&name.as_str()) {
-            return Err(ShotError::Unknown(name.clone()));
-        }
-        let core = reach(name, *lang, *large)?;
-        crate::runtime::render(&ui, &core, "Городская поликлиника № 1");
-        if name == "service" {
-            crate::ui_bind::set_service_status(&ui, &sample_status());
-        }
+    for (name, look, path) in shots {
+        show(&ui, name, *look, CLINIC)?;
         screen.save_png(path)?;
     }
     Ok(())
 }
 
-/// Every screen in ru and en, and ru in large text, into `dir`.
+/// Every screen in ru, en, ru large text and ru high contrast, into `dir`.
 pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>, ShotError> {
     std::fs::create_dir_all(dir)?;
+    let looks = [
+        Look::RU,
+        Look { lang: Lang::En, ..Look::RU },
+        Look { large: true, ..Look::RU },
+        Look { contrast: true, ..Look::RU },
+    ];
     let mut shots = Vec::new();
     for s in SCREENS {
-        shots.push((s.to_owned(), Lang::Ru, false, dir.join(format!("{s}.ru.png"))));
-        shots.push((s.to_owned(), Lang::En, false, dir.join(format!("{s}.en.png"))));
-        shots.push((s.to_owned(), Lang::Ru, true, dir.join(format!("{s}.ru.large.png"))));
+        for look in looks {
+            shots.push((s.to_owned(), look, dir.join(format!("{s}.{}.png", look.suffix()))));
+        }
     }
     render(&shots, 1080, 1920)?;
-    Ok(shots.into_iter().map(|s| s.3).collect())
+    Ok(shots.into_iter().map(|s| s.2).collect())
+}
+
+/// What the fit check saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FitCount {
+    pub screens: usize,
+    pub texts: usize,
+}
+
+/// Every screen in every [`Look`], with `clinic` in the header (the fit check uses
+/// [`LONGEST_CLINIC`]): fails with every text that does not fit, named with its screen and look.
+pub fn check_fit(clinic: &str) -> Result<FitCount, ShotError> {
+    FitCheck::new()?.run(clinic)
+}
+
+/// The fit check's window (the platform is installed once per process; the check may run again).
+pub struct FitCheck {
+    _screen: Offscreen,
+    ui: ui::KioskWindow,
+}
+
+impl std::fmt::Debug for FitCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FitCheck")
+    }
+}
+
+impl FitCheck {
+    pub fn new() -> Result<FitCheck, ShotError> {
+        let screen = Offscreen::install(1080, 1920)?;
+        let ui = ui::KioskWindow::new().map_err(|e| ShotError::Render(e.to_string()))?;
+        ui.show().map_err(|e| ShotError::Render(e.to_string()))?;
+        Ok(FitCheck { _screen: screen, ui })
+    }
+
+    pub fn window(&self) -> &ui::KioskWindow {
+        &self.ui
+    }
+
+    /// See [`check_fit`].
+    pub fn run(&self, clinic: &str) -> Result<FitCount, ShotError> {
+        let ui = &self.ui;
+        let mut bad = Vec::new();
+        let mut count = FitCount { screens: 0, texts: 0 };
+        for name in SCREENS {
+            for look in Look::all() {
+                show(ui, name, look, clinic)?;
+                let report = crate::fit::inspect(ui.window());
+                count.screens += 1;
+                count.texts += report.texts;
+                for m in report.misfits {
+                    bad.push(format!("{name}.{}: {m}", look.suffix()));
+                }
+            }
+        }
+        if bad.is_empty() { Ok(count) } else { Err(ShotError::Misfits(bad)) }
+    }
 }
 
 /// Every board `--display --screen` accepts; `board` first.

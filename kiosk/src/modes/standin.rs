@@ -147,6 +147,11 @@ impl StandInClinic {
                 self.booked.iter().filter(|(e, _)| *e == patient.enp).map(|(_, a)| a.clone()).collect(),
             ),
             CentralCall::Referrals => Reply::Referrals(Vec::new()),
+            // A morning queue: three waiting, about twenty minutes.
+            CentralCall::QueueOutlook => Reply::Outlook(crate::session::QueueOutlook {
+                waiting: self.tickets + 3,
+                wait: Some((18, 10, 25)),
+            }),
             CentralCall::EnqueueWalkIn => {
                 self.tickets += 1;
                 let issued_at = DateTime::new(self.today, 8, 30, 180).expect("valid time");
@@ -157,6 +162,7 @@ impl StandInClinic {
                     // A morning queue: three ahead of the first ticket, a duty cabinet open.
                     position: self.tickets + 2,
                     estimated_wait_minutes: Some(6 * (self.tickets + 2)),
+                    wait_range: Some((10, 25)),
                     offline: false,
                     room: Some("214".into()),
                 })

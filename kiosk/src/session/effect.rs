@@ -63,6 +63,8 @@ pub enum CentralCall {
     },
     Appointments,
     Referrals,
+    /// How long a walk-in ticket taken now would wait (before the patient takes one).
+    QueueOutlook,
     EnqueueWalkIn,
 }
 
@@ -113,4 +115,6 @@ pub enum Effect {
     Service(ServiceCommand),
     /// The patient's session is over: the runtime drops whatever it cached about them.
     SessionEnded,
+    /// A patient asked for a member of staff: the heartbeat carries the flag, sent now.
+    CallStaff,
 }

@@ -39,6 +39,10 @@ pub enum Action {
     Referrals,
     // Lists and choices.
     Choose(usize),
+    /// "Любой врач — ближайшее время" on the doctors screen.
+    AnyDoctor,
+    /// A list row's own button: on "Мои записи", cancel that appointment (to confirm).
+    CancelAt(usize),
     ChooseDay(usize),
     ChooseSlot(usize),
     Confirm,
@@ -52,6 +56,13 @@ pub enum Action {
     StillHere,
     SetLanguage(Lang),
     ToggleLargeText,
+    ToggleContrast,
+    /// "Позвать сотрудника": raise a call on central's fleet view and show where the desk is.
+    CallStaff,
+    /// Close the help panel.
+    CloseHelp,
+    /// The NeedsReferral screen's "book the doctor who refers".
+    BookIssuer,
     // Service.
     ServiceGesture,
     Service(super::effect::ServiceCommand),
@@ -107,6 +118,15 @@ pub enum CentralError {
     },
 }
 
+/// The duty queue as it stands, for a patient about to take a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueOutlook {
+    /// People waiting now: all would be ahead of a plain ticket.
+    pub waiting: u32,
+    /// The estimated wait and its range, minutes.
+    pub wait: Option<(u32, u32, u32)>,
+}
+
 /// The successful result of a central call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
@@ -119,6 +139,7 @@ pub enum Reply {
     Appointments(Vec<Appointment>),
     Referrals(Vec<Referral>),
     Ticket(QueueTicket),
+    Outlook(QueueOutlook),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,7 +19,8 @@ pub mod state;
 pub mod update;
 
 pub use effect::{CentralCall, Credentials, DoctorQuery, Effect, PrintDoc, RequestId, ServiceCommand};
-pub use event::{Action, CentralError, Event, Lang, PrinterHealth, ReadFailure, Reply};
+pub use event::{Action, CentralError, Event, Lang, PrinterHealth, QueueOutlook, ReadFailure, Reply};
 pub use problem::Problem;
 pub use state::{Loadable, Now, PendingKind, PrintState, Screen, Session, SessionConfig};
+pub use state::{earliest_doctor, offers_any_doctor};
 pub use update::update;

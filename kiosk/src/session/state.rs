@@ -4,7 +4,7 @@ use domain::{Appointment, Date, Doctor, Patient, Policy, QueueTicket, Referral, 
 use domain::{DeviceErrorKind, Slot, Speciality};
 
 use super::effect::{DoctorQuery, RequestId};
-use super::event::{Lang, PrinterHealth};
+use super::event::{Lang, PrinterHealth, QueueOutlook};
 use super::problem::Problem;
 
 /// The moment an event is handled: a monotonic millisecond count (for timeouts) and the local
@@ -30,6 +30,11 @@ pub struct SessionConfig {
     pub default_lang: Lang,
     /// Shown when booking is impossible (central down): "call the registry".
     pub registry_phone: String,
+    /// Where the info desk is, for "Позвать сотрудника" ("1 этаж, у входа"); may be empty.
+    pub help_desk: String,
+    /// The longest a call to central may take (every retry timing out), in seconds: the
+    /// waiting screen promises it.
+    pub wait_limit_s: u32,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -44,6 +49,8 @@ impl std::fmt::Debug for SessionConfig {
             .field("pin_lockout_ms", &self.pin_lockout_ms)
             .field("default_lang", &self.default_lang)
             .field("registry_phone", &self.registry_phone)
+            .field("help_desk", &self.help_desk)
+            .field("wait_limit_s", &self.wait_limit_s)
             .finish()
     }
 }
@@ -58,6 +65,8 @@ impl Default for SessionConfig {
             pin_lockout_ms: 5 * 60_000,
             default_lang: Lang::Ru,
             registry_phone: String::new(),
+            help_desk: String::new(),
+            wait_limit_s: 17,
         }
     }
 }
@@ -89,6 +98,26 @@ pub enum Purpose {
 pub struct BookingFlow {
     pub purpose: Purpose,
     pub query: DoctorQuery,
+    /// "Любой врач — ближайшее время": when the schedule arrives, go straight to confirming
+    /// its first slot.
+    pub earliest: bool,
+}
+
+impl BookingFlow {
+    pub fn new(purpose: Purpose, query: DoctorQuery) -> BookingFlow {
+        BookingFlow { purpose, query, earliest: false }
+    }
+}
+
+/// Whether the doctors screen offers "Любой врач — ближайшее время": only when it saves a
+/// choice, i.e. two or more doctors have free time. The view and the taps agree on it.
+pub fn offers_any_doctor(list: &[Doctor]) -> bool {
+    list.iter().filter(|d| d.nearest_free.is_some()).count() >= 2
+}
+
+/// The doctor "any doctor" means: the earliest free day, the first listed on a tie.
+pub fn earliest_doctor(list: &[Doctor]) -> Option<&Doctor> {
+    list.iter().filter(|d| d.nearest_free.is_some()).min_by_key(|d| d.nearest_free)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +144,10 @@ pub enum Screen {
         typed: bool,
     },
     Menu,
-    WalkInConfirm,
+    /// "Take a ticket?", with the queue as it stands once central says (`None`: it could not).
+    WalkInConfirm {
+        outlook: Loadable<Option<QueueOutlook>>,
+    },
     WalkInWaiting {
         req: RequestId,
     },
@@ -172,6 +204,12 @@ pub enum Screen {
     Referrals {
         list: Loadable<Vec<Referral>>,
     },
+    /// A referral-only speciality without a referral: who issues one, and a tap to book them.
+    NeedsReferral {
+        speciality: String,
+        /// The first-level speciality that refers (a GP), when the clinic has one.
+        issuer: Option<Speciality>,
+    },
     /// Something went wrong; one button leads on to `back`.
     Problem {
         problem: Problem,
@@ -211,6 +249,8 @@ pub enum PendingKind {
     Referrals,
     Cancel,
     WalkIn,
+    /// The queue's outlook for the walk-in confirmation: asked quietly, no veil, no error.
+    Outlook,
     Print,
 }
 
@@ -230,6 +270,10 @@ pub struct Session {
     pub offline: bool,
     pub lang: Lang,
     pub large_text: bool,
+    /// The high-contrast theme (black on white, AAA), like large text reset for the next patient.
+    pub high_contrast: bool,
+    /// The "Позвать сотрудника" panel is open (the call itself went to central at once).
+    pub help_shown: bool,
     /// Last touch or card, for the idle timeout.
     pub last_input_ms: u64,
     /// When the idle warning appeared; `None` when it is not shown.
@@ -250,6 +294,8 @@ impl Session {
             offline: false,
             lang: cfg.default_lang,
             large_text: false,
+            high_contrast: false,
+            help_shown: false,
             last_input_ms: now.ms,
             idle_warning_since_ms: None,
             printer: PrinterHealth::Unknown,
@@ -266,6 +312,7 @@ impl Session {
         match &self.screen {
             Screen::Identifying { req, .. } => Some((*req, K::Identify)),
             Screen::WalkInWaiting { req } => Some((*req, K::WalkIn)),
+            Screen::WalkInConfirm { outlook: Loadable::Loading(req) } => Some((*req, K::Outlook)),
             Screen::Booking { req, .. } => Some((*req, K::Book)),
             Screen::Cancelling { req, .. } => Some((*req, K::Cancel)),
             Screen::Specialities { list: Loadable::Loading(req) } => Some((*req, K::Specialities)),
@@ -281,7 +328,17 @@ impl Session {
             _ => None,
         }
     }
+}
 
+impl Screen {
+    /// The patient's business is finished here (a ticket, a booking, a cancellation): the
+    /// screen's own "Готово" ends the visit, and it times out without a countdown.
+    pub fn is_done(&self) -> bool {
+        matches!(self, Screen::TicketIssued { .. } | Screen::Booked { .. } | Screen::Cancelled { .. })
+    }
+}
+
+impl Session {
     /// A write to central is in flight: the patient must see its outcome, so neither a new card
     /// nor the idle timeout may abandon the screen.
     pub fn write_pending(&self) -> bool {
@@ -304,7 +361,7 @@ impl Session {
             Screen::EnterBirthDate { .. } => "enter-birth-date",
             Screen::Identifying { .. } => "identifying",
             Screen::Menu => "menu",
-            Screen::WalkInConfirm => "walk-in-confirm",
+            Screen::WalkInConfirm { .. } => "walk-in-confirm",
             Screen::WalkInWaiting { .. } => "walk-in-waiting",
             Screen::TicketIssued { .. } => "ticket",
             Screen::Specialities { .. } => "specialities",
@@ -319,6 +376,7 @@ impl Session {
             Screen::Cancelling { .. } => "cancelling",
             Screen::Cancelled { .. } => "cancelled",
             Screen::Referrals { .. } => "referrals",
+            Screen::NeedsReferral { .. } => "needs-referral",
             Screen::Problem { .. } => "problem",
             Screen::ServicePin { .. } => "service-pin",
             Screen::Service { .. } => "service",

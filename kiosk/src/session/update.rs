@@ -12,6 +12,8 @@ use super::state::{Back, BookingFlow, Loadable, Now, PendingKind, PrintState, Pu
 
 /// The oldest birth date a patient may type, in years before today.
 const MAX_AGE_YEARS: u32 = 125;
+/// Who issues referrals to specialists, as speciality names begin, most usual first.
+const REFERRERS: [&str; 3] = ["терапевт", "врач общей практики", "педиатр"];
 /// Service screen log lines kept (the screen shows the tail).
 const SERVICE_LOG_LINES: usize = 50;
 
@@ -94,6 +96,8 @@ fn wipe(s: &mut Session, fx: &mut Vec<Effect>) {
     s.offline = false;
     s.lang = s.cfg.default_lang;
     s.large_text = false;
+    s.high_contrast = false;
+    s.help_shown = false;
     s.idle_warning_since_ms = None;
     if had_someone {
         fx.push(Effect::SessionEnded);
@@ -152,17 +156,14 @@ fn problem(s: &mut Session, problem: Problem, back: Back) {
     s.screen = Screen::Problem { problem, back };
 }
 
-/// Screens where the patient's business is finished: they time out without a countdown.
-fn is_done_screen(screen: &Screen) -> bool {
-    matches!(screen, Screen::TicketIssued { .. } | Screen::Booked { .. } | Screen::Cancelled { .. })
-}
-
 fn on_tick(s: &mut Session, now: Now, fx: &mut Vec<Effect>) {
     if matches!(s.screen, Screen::Attract) {
         // Someone switched the language and walked away: the next patient starts afresh.
         if now.ms.saturating_sub(s.last_input_ms) >= s.cfg.idle_warning_ms {
             s.lang = s.cfg.default_lang;
             s.large_text = false;
+            s.high_contrast = false;
+            s.help_shown = false;
         }
         s.idle_warning_since_ms = None;
         return;
@@ -174,7 +175,7 @@ fn on_tick(s: &mut Session, now: Now, fx: &mut Vec<Effect>) {
         return;
     }
     let idle = now.ms.saturating_sub(s.last_input_ms);
-    if is_done_screen(&s.screen) {
+    if s.screen.is_done() {
         if idle >= s.cfg.idle_warning_ms {
             wipe(s, fx);
         }
@@ -270,6 +271,15 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
     match action {
         Action::SetLanguage(lang) => return s.lang = lang,
         Action::ToggleLargeText => return s.large_text = !s.large_text,
+        Action::ToggleContrast => return s.high_contrast = !s.high_contrast,
+        Action::CallStaff => {
+            // Pressed twice, it is still one call: the flag is already on its way.
+            if !s.help_shown {
+                fx.push(Effect::CallStaff);
+            }
+            return s.help_shown = true;
+        }
+        Action::CloseHelp => return s.help_shown = false,
         Action::StillHere => return,
         Action::Exit if !s.write_pending() => return wipe(s, fx),
         _ => {}
@@ -336,7 +346,15 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
         // --- Patient menu ------------------------------------------------------------------
         (Screen::Menu, Action::WalkIn) => {
             fx.push(Effect::CheckPrinter);
-            Screen::WalkInConfirm
+            // Offline there is nobody to ask; online the question must not hold the patient up.
+            let outlook = match s.offline {
+                true => Loadable::Ready(None),
+                false => match call(s, fx, CentralCall::QueueOutlook) {
+                    Some(req) => Loadable::Loading(req),
+                    None => Loadable::Ready(None),
+                },
+            };
+            Screen::WalkInConfirm { outlook }
         }
         (Screen::Menu, Action::Book | Action::MyAppointments | Action::Referrals) if s.offline => {
             Screen::Problem { problem: Problem::BookingOffline, back: Back::Menu }
@@ -347,11 +365,11 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
         (Screen::Menu, Action::Back | Action::Done) => return wipe(s, fx),
 
         // --- Walk-in ticket ----------------------------------------------------------------
-        (Screen::WalkInConfirm, Action::Confirm) => match call(s, fx, CentralCall::EnqueueWalkIn) {
+        (Screen::WalkInConfirm { .. }, Action::Confirm) => match call(s, fx, CentralCall::EnqueueWalkIn) {
             Some(req) => Screen::WalkInWaiting { req },
             None => return wipe(s, fx),
         },
-        (Screen::WalkInConfirm, Action::Back) => Screen::Menu,
+        (Screen::WalkInConfirm { .. }, Action::Back) => Screen::Menu,
         (Screen::TicketIssued { ticket, already_had, print }, Action::Reprint)
             if !matches!(print, PrintState::Printing(_)) =>
         {
@@ -372,20 +390,43 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
                 None => true,
             };
             if !spec.first_level {
-                Screen::Problem { problem: Problem::ReferralRequired, back: Back::Specialities }
+                // Who refers: a GP (a paediatrician in a children's clinic) if central lists
+                // one; one tap books them. Another first-level doctor (a gynaecologist) does not
+                // refer to a cardiologist, so no guess beyond these.
+                let issuer = REFERRERS
+                    .iter()
+                    .find_map(|r| list.iter().find(|x| x.first_level && x.name.to_lowercase().starts_with(r)))
+                    .cloned();
+                Screen::NeedsReferral { speciality: spec.name.clone(), issuer }
             } else if !sex_ok {
                 Screen::Problem { problem: Problem::NotForSex, back: Back::Specialities }
             } else {
                 let query = DoctorQuery::Speciality { code: spec.code.clone(), name: spec.name.clone() };
-                return go(s, Back::Doctors(BookingFlow { purpose: Purpose::New, query }), fx);
+                return go(s, Back::Doctors(BookingFlow::new(Purpose::New, query)), fx);
             }
         }
         (Screen::Specialities { .. }, Action::Back) => Screen::Menu,
+        (Screen::NeedsReferral { issuer: Some(sp), .. }, Action::BookIssuer) => {
+            let query = DoctorQuery::Speciality { code: sp.code.clone(), name: sp.name.clone() };
+            return go(s, Back::Doctors(BookingFlow::new(Purpose::New, query)), fx);
+        }
+        (Screen::NeedsReferral { .. }, Action::Back) => return go(s, Back::Specialities, fx),
         (Screen::Doctors { flow, list: Loadable::Ready(list) }, Action::Choose(i))
             if list.get(i).is_some_and(|d| d.nearest_free.is_some()) =>
         {
             let doctor = list[i].clone();
             return go(s, Back::Schedule(flow, doctor), fx);
+        }
+        (Screen::Doctors { mut flow, list: Loadable::Ready(list) }, Action::AnyDoctor)
+            if super::state::offers_any_doctor(&list) =>
+        {
+            match super::state::earliest_doctor(&list).cloned() {
+                Some(doctor) => {
+                    flow.earliest = true;
+                    return go(s, Back::Schedule(flow, doctor), fx);
+                }
+                None => Screen::Doctors { flow, list: Loadable::Ready(list) },
+            }
         }
         (Screen::Doctors { flow, .. }, Action::Back) => match (flow.purpose, flow.query) {
             (Purpose::Reschedule(appointment), _) => Screen::AppointmentDetail { appointment, print: None },
@@ -439,13 +480,16 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
         (Screen::Appointments { list: Loadable::Ready(list) }, Action::Choose(i)) if i < list.len() => {
             Screen::AppointmentDetail { appointment: list[i].clone(), print: None }
         }
+        (Screen::Appointments { list: Loadable::Ready(list) }, Action::CancelAt(i)) if i < list.len() => {
+            Screen::ConfirmCancel { appointment: list[i].clone() }
+        }
         (Screen::Appointments { .. }, Action::Back) => Screen::Menu,
         (Screen::AppointmentDetail { appointment, .. }, Action::Reschedule) => {
             let query = DoctorQuery::Speciality {
                 code: appointment.speciality_code.clone(),
                 name: appointment.speciality_name.clone(),
             };
-            let flow = BookingFlow { purpose: Purpose::Reschedule(appointment), query };
+            let flow = BookingFlow::new(Purpose::Reschedule(appointment), query);
             return go(s, Back::Doctors(flow), fx);
         }
         (Screen::AppointmentDetail { appointment, .. }, Action::CancelAppointment) => {
@@ -478,7 +522,7 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
                 Screen::Problem { problem: Problem::ReferralExpired, back: Back::Referrals }
             } else {
                 let query = DoctorQuery::Referral { id: r.id, speciality_name: r.speciality_name.clone() };
-                return go(s, Back::Doctors(BookingFlow { purpose: Purpose::New, query }), fx);
+                return go(s, Back::Doctors(BookingFlow::new(Purpose::New, query)), fx);
             }
         }
         (Screen::Referrals { .. }, Action::Back) => Screen::Menu,
@@ -578,6 +622,11 @@ fn on_central(s: &mut Session, req: RequestId, result: Result<Reply, CentralErro
         (Screen::Identifying { .. }, Err(e)) => {
             Screen::Problem { problem: Problem::from_central(&e), back: Back::Attract }
         }
+        (Screen::WalkInConfirm { .. }, Ok(Reply::Outlook(o))) => {
+            Screen::WalkInConfirm { outlook: Loadable::Ready(Some(o)) }
+        }
+        // Not knowing the queue is no reason to refuse a ticket: the screen just says less.
+        (Screen::WalkInConfirm { .. }, Err(_)) => Screen::WalkInConfirm { outlook: Loadable::Ready(None) },
         (Screen::WalkInWaiting { .. }, Ok(Reply::Ticket(ticket))) => {
             let print = print_doc(s, PrintDoc::WalkIn(ticket.clone()), false, fx);
             Screen::TicketIssued { ticket, already_had: false, print }
@@ -621,10 +670,22 @@ fn on_central(s: &mut Session, req: RequestId, result: Result<Reply, CentralErro
             };
             Screen::Problem { problem: Problem::from_central(&e), back }
         }
-        (Screen::Schedule { flow, doctor, .. }, Ok(Reply::Schedule(days))) => {
+        (Screen::Schedule { mut flow, doctor, .. }, Ok(Reply::Schedule(days))) => {
             // Days without a free slot are noise on a day strip.
             let days: Vec<_> = days.into_iter().filter(|d| !d.slots.is_empty()).collect();
-            Screen::Schedule { flow, doctor, days: Loadable::Ready(days), day: 0 }
+            match days.first().and_then(|d| d.slots.first()).filter(|_| flow.earliest) {
+                // "Any doctor, earliest time": the first free slot, to confirm; "no" leads to
+                // this doctor's day strip (the flow forgets the shortcut).
+                Some(slot) => {
+                    flow.earliest = false;
+                    fx.push(Effect::CheckPrinter);
+                    Screen::ConfirmBooking { flow, doctor, slot: slot.clone() }
+                }
+                None => {
+                    flow.earliest = false;
+                    Screen::Schedule { flow, doctor, days: Loadable::Ready(days), day: 0 }
+                }
+            }
         }
         (Screen::Schedule { flow, .. }, Err(e)) => {
             Screen::Problem { problem: Problem::from_central(&e), back: Back::Doctors(flow) }

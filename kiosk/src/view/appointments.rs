@@ -2,7 +2,7 @@
 
 use domain::{Appointment, Referral};
 
-use super::{Body, Row, appointment_lines, list_body, print_status, t};
+use super::{Body, Row, appointment_lines, day, list_body, print_status, t, when};
 use crate::session::{Loadable, PrintState, Session};
 
 pub(super) fn list(s: &Session, list: &Loadable<Vec<Appointment>>) -> Body {
@@ -12,10 +12,11 @@ pub(super) fn list(s: &Session, list: &Loadable<Vec<Appointment>>) -> Body {
         t(l, "Мои записи", "My appointments"),
         list,
         |a| Row {
-            title: format!("{} {} — {}", a.start.date.to_ru_string(), a.start.hhmm(), a.speciality_name),
+            title: format!("{}\u{a0}— {}", when(l, a.start), a.speciality_name),
             subtitle: a.doctor_name.clone(),
             note: format!("{} {}", t(l, "кабинет", "room"), a.room),
             enabled: true,
+            action: t(l, "Отменить", "Cancel"),
         },
         t(l, "Записей нет", "No appointments"),
     )
@@ -24,13 +25,13 @@ pub(super) fn list(s: &Session, list: &Loadable<Vec<Appointment>>) -> Body {
 pub(super) fn detail(s: &Session, a: &Appointment, print: &Option<PrintState>) -> Body {
     let l = s.lang;
     Body::Info {
-        title: format!("{} {}", a.start.date.to_ru_string(), a.start.hhmm()),
+        title: when(l, a.start),
         big: String::new(),
         lines: appointment_lines(l, a),
         status: print.as_ref().map(|p| print_status(l, p)).unwrap_or_default(),
         warn: false,
         primary: t(l, "Перенести", "Reschedule"),
-        secondary: t(l, "Отменить запись", "Cancel it"),
+        secondary: t(l, "Отменить запись", "Cancel the appointment"),
         tertiary: t(l, "Напечатать", "Print"),
     }
 }
@@ -40,14 +41,11 @@ pub(super) fn confirm_cancel(s: &Session, a: &Appointment) -> Body {
     Body::Info {
         title: t(l, "Отменить эту запись?", "Cancel this appointment?"),
         big: String::new(),
-        lines: vec![
-            format!("{} {} — {}", a.start.date.to_ru_string(), a.start.hhmm(), a.speciality_name),
-            a.doctor_name.clone(),
-        ],
+        lines: vec![format!("{}\u{a0}— {}", when(l, a.start), a.speciality_name), a.doctor_name.clone()],
         status: String::new(),
         warn: true,
-        primary: t(l, "Да, отменить", "Yes, cancel"),
-        secondary: String::new(),
+        primary: t(l, "Нет, оставить", "No, keep it"),
+        secondary: t(l, "Да, отменить", "Yes, cancel"),
         tertiary: String::new(),
     }
 }
@@ -57,7 +55,7 @@ pub(super) fn cancelled(s: &Session, a: &Appointment) -> Body {
     Body::Info {
         title: t(l, "Запись отменена", "Appointment cancelled"),
         big: String::new(),
-        lines: vec![format!("{} {} — {}", a.start.date.to_ru_string(), a.start.hhmm(), a.speciality_name)],
+        lines: vec![format!("{}\u{a0}— {}", when(l, a.start), a.speciality_name)],
         status: String::new(),
         warn: false,
         primary: t(l, "Готово", "Done"),
@@ -74,13 +72,14 @@ pub(super) fn referrals(s: &Session, list: &Loadable<Vec<Referral>>) -> Body {
         list,
         |r| Row {
             title: r.speciality_name.clone(),
-            subtitle: format!("№ {} — {} {}", r.number, t(l, "до", "until"), r.valid_until.to_ru_string()),
+            subtitle: format!("№ {} — {} {}", r.number, t(l, "до", "until"), day(l, r.valid_until)),
             note: if r.active_appointments > 0 {
                 t(l, "уже есть запись", "already booked")
             } else {
                 t(l, "можно записаться", "you can book")
             },
             enabled: true,
+            action: String::new(),
         },
         t(l, "Направлений нет", "No referrals"),
     )

@@ -3,9 +3,10 @@
 use domain::{Appointment, Doctor, ScheduleDay, Slot, Speciality};
 
 use super::{
-    Body, Row, appointment_lines, list_body, non_empty, print_status, printer_note, reprint_label, t, weekday,
+    Body, Row, appointment_lines, day, list_body, non_empty, print_status, printer_note, reprint_label, t,
+    weekday, when,
 };
-use crate::session::{Loadable, PrintState, Session};
+use crate::session::{Loadable, PrintState, Session, earliest_doctor, offers_any_doctor};
 
 pub(super) fn specialities(s: &Session, list: &Loadable<Vec<Speciality>>) -> Body {
     let l = s.lang;
@@ -22,6 +23,7 @@ pub(super) fn specialities(s: &Session, list: &Loadable<Vec<Speciality>>) -> Bod
             },
             note: String::new(),
             enabled: true,
+            action: String::new(),
         },
         t(l, "Специальностей нет", "No specialities"),
     )
@@ -29,7 +31,7 @@ pub(super) fn specialities(s: &Session, list: &Loadable<Vec<Speciality>>) -> Bod
 
 pub(super) fn doctors(s: &Session, list: &Loadable<Vec<Doctor>>) -> Body {
     let l = s.lang;
-    list_body(
+    let mut body = list_body(
         l,
         t(l, "Выберите врача", "Choose a doctor"),
         list,
@@ -41,19 +43,70 @@ pub(super) fn doctors(s: &Session, list: &Loadable<Vec<Doctor>>) -> Body {
                 .map(|c| format!("{} {}, {}", t(l, "кабинет", "room"), c.number, c.address))
                 .unwrap_or_default(),
             note: match d.nearest_free {
-                Some(date) => {
-                    format!("{} {}", t(l, "ближайшая запись:", "nearest free:"), date.to_ru_string())
-                }
+                Some(date) => format!("{} {}", t(l, "ближайшая запись:", "nearest free:"), day(l, date)),
                 None => t(l, "нет свободного времени", "no free time"),
             },
             enabled: d.nearest_free.is_some(),
+            action: String::new(),
         },
         t(
             l,
             "Свободных врачей нет. Обратитесь в регистратуру.",
             "No doctor has free time. Please ask at the registry.",
         ),
-    )
+    );
+    // One tap for whoever is free first: most patients want a time, not a name.
+    if let (Loadable::Ready(list), Body::List { lead, .. }) = (list, &mut body)
+        && offers_any_doctor(list)
+        && let Some(first) = earliest_doctor(list).and_then(|d| d.nearest_free)
+    {
+        *lead = Some(Row {
+            title: t(l, "Любой врач — ближайшее время", "Any doctor: the earliest time"),
+            subtitle: format!("{} {}", t(l, "ближайшая запись:", "nearest free:"), day(l, first)),
+            note: String::new(),
+            enabled: true,
+            action: String::new(),
+        });
+    }
+    body
+}
+
+/// A referral-only speciality chosen without a referral: who refers, and one tap to them.
+pub(super) fn needs_referral(s: &Session, speciality: &str, issuer: Option<&Speciality>) -> Body {
+    let l = s.lang;
+    let mut lines = vec![format!("{speciality}: {}", t(l, "только по направлению.", "by referral only."))];
+    let (primary, secondary) = match issuer {
+        Some(i) => {
+            lines.push(format!(
+                "{} {}. {}",
+                t(l, "Направление выдаёт врач:", "Referrals are given by:"),
+                i.name,
+                t(l, "Запишитесь к нему — он направит, если нужно.", "Book them: they refer you if needed.")
+            ));
+            (
+                format!("{} {}", t(l, "Записаться:", "Book:"), i.name),
+                t(l, "Выбрать другого врача", "Choose another doctor"),
+            )
+        }
+        None => {
+            lines.push(t(
+                l,
+                "Направление выдаёт ваш участковый врач; спросите в регистратуре.",
+                "Your GP gives referrals; please ask at the registry.",
+            ));
+            (t(l, "Выбрать другого врача", "Choose another doctor"), String::new())
+        }
+    };
+    Body::Info {
+        title: t(l, "Нужно направление", "A referral is needed"),
+        big: String::new(),
+        lines,
+        status: String::new(),
+        warn: false,
+        primary,
+        secondary,
+        tertiary: String::new(),
+    }
 }
 
 pub(super) fn schedule(s: &Session, doctor: &Doctor, days: &Loadable<Vec<ScheduleDay>>, day: &usize) -> Body {
@@ -88,14 +141,14 @@ pub(super) fn confirm(s: &Session, doctor: &Doctor, slot: &Slot) -> Body {
         lines: non_empty(vec![
             doctor.speciality_name.clone(),
             doctor.name.clone(),
-            format!("{} {}", slot.start.date.to_ru_string(), slot.start.hhmm()),
+            when(l, slot.start),
             format!("{} {}", t(l, "Кабинет", "Room"), slot.cabinet),
             printer_note(s),
         ]),
         status: String::new(),
         warn: false,
         primary: t(l, "Записаться", "Book"),
-        secondary: String::new(),
+        secondary: t(l, "Нет, другое время", "No, another time"),
         tertiary: String::new(),
     }
 }
@@ -109,7 +162,7 @@ pub(super) fn booked(s: &Session, a: &Appointment, rescheduled: &bool, print: &P
             t(l, "Вы записаны", "You are booked")
         },
         big: a.start.hhmm(),
-        lines: std::iter::once(a.start.date.to_ru_string()).chain(appointment_lines(l, a)).collect(),
+        lines: std::iter::once(day(l, a.start.date)).chain(appointment_lines(l, a)).collect(),
         status: print_status(l, print),
         warn: false,
         primary: t(l, "Готово", "Done"),

@@ -14,7 +14,7 @@ pub(super) fn enter_enp(s: &Session, digits: &str, error: &Option<Problem>) -> B
     let valid = digits.len() == 16 && domain::Enp::parse(digits).is_ok_and(|e| e.checksum_ok());
     let bad = digits.len() == 16 && !valid;
     Body::Keypad {
-        title: t(l, "Введите номер полиса (16 цифр)", "Enter the policy number (16 digits)"),
+        title: t(l, "Введите номер полиса (16\u{a0}цифр)", "Enter the policy number (16\u{a0}digits)"),
         value: group4(digits),
         placeholder: "0000 0000 0000 0000".into(),
         error: match error {
@@ -36,7 +36,15 @@ pub(super) fn enter_birth_date(s: &Session, digits: &str, error: &Option<Problem
     let phone = &s.cfg.registry_phone;
     Body::Keypad {
         title: t(l, "Дата рождения: день, месяц, год", "Date of birth: day, month, year"),
-        value: date_mask(digits),
+        // What is still to type stays in view: "05.03.ГГГГ" says the year comes next, in full.
+        value: match digits.is_empty() {
+            true => String::new(),
+            false => {
+                let typed = date_mask(digits);
+                let template = t(l, "ДД.ММ.ГГГГ", "DD.MM.YYYY");
+                typed.clone() + &template.chars().skip(typed.chars().count()).collect::<String>()
+            }
+        },
         placeholder: t(l, "ДД.ММ.ГГГГ", "DD.MM.YYYY"),
         error: error.as_ref().map(|p| p.message(l, phone)).unwrap_or_default(),
         ok_hint: String::new(),

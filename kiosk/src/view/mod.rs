@@ -21,6 +21,8 @@ pub struct Row {
     pub subtitle: String,
     pub note: String,
     pub enabled: bool,
+    /// A button on the row itself (its one action, e.g. "Отменить"); "" for none.
+    pub action: String,
 }
 
 /// Which screen component, with its data.
@@ -40,10 +42,14 @@ pub enum Body {
     },
     Menu {
         greeting: String,
+        /// Why booking, appointments and referrals are greyed out (central is unreachable);
+        /// `None` when they work.
         offline_note: Option<String>,
     },
     List {
         title: String,
+        /// A shortcut above the rows ("any doctor, earliest time"), when the screen has one.
+        lead: Option<Row>,
         items: Vec<Row>,
         empty: String,
     },
@@ -68,15 +74,35 @@ pub enum Body {
     },
 }
 
+/// The veil over a screen waiting for central: what is happening, how long it may take, and
+/// whether it may be abandoned (a read may; a booking on its way may not).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Wait {
+    pub what: String,
+    pub how_long: String,
+    pub cancel: String,
+}
+
+/// The "Позвать сотрудника" panel.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Help {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub close: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
     pub body: Body,
     pub busy: bool,
+    pub wait: Wait,
+    pub help: Option<Help>,
     pub show_back: bool,
     pub show_exit: bool,
     pub idle_seconds_left: Option<u64>,
     pub lang: Lang,
     pub large_text: bool,
+    pub high_contrast: bool,
 }
 
 fn t(lang: Lang, ru: &str, en: &str) -> String {
@@ -84,6 +110,12 @@ fn t(lang: Lang, ru: &str, en: &str) -> String {
         Lang::Ru => ru.to_owned(),
         Lang::En => en.to_owned(),
     }
+}
+
+/// A phone number that never breaks across lines ("+7 495" / "000-00-00" is two numbers to
+/// an eye in a hurry).
+pub fn phone(p: &str) -> String {
+    p.replace(' ', "\u{a0}").replace('-', "\u{2011}")
 }
 
 /// `0000 0000 0000 0000` grouping as the patient types.
@@ -100,6 +132,19 @@ fn date_mask(digits: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// `чт, 4 декабря`: a day as a patient reads it.
+fn day(lang: Lang, d: Date) -> String {
+    match lang {
+        Lang::Ru => d.long_ru(false),
+        Lang::En => d.long_en(false),
+    }
+}
+
+/// `чт, 4 декабря, 09:30`.
+fn when(lang: Lang, t: domain::DateTime) -> String {
+    format!("{}, {}", day(lang, t.date), t.hhmm())
 }
 
 fn weekday(lang: Lang, d: Date) -> &'static str {
@@ -131,7 +176,7 @@ pub fn view(s: &Session, now_ms: u64) -> View {
         Screen::EnterBirthDate { digits, error, .. } => identify::enter_birth_date(s, digits, error),
         Screen::ServicePin { digits, wrong } => identify::service_pin(s, digits, wrong),
         Screen::Menu => menu::menu(s),
-        Screen::WalkInConfirm => walk_in::confirm(s),
+        Screen::WalkInConfirm { outlook } => walk_in::confirm(s, outlook),
         Screen::TicketIssued { ticket, already_had, print } => walk_in::ticket(s, ticket, already_had, print),
         Screen::Specialities { list } => booking::specialities(s, list),
         Screen::Doctors { list, .. } => booking::doctors(s, list),
@@ -145,21 +190,139 @@ pub fn view(s: &Session, now_ms: u64) -> View {
         Screen::ConfirmCancel { appointment } => appointments::confirm_cancel(s, appointment),
         Screen::Cancelled { appointment } => appointments::cancelled(s, appointment),
         Screen::Referrals { list } => appointments::referrals(s, list),
-        Screen::Problem { problem, .. } => problem_body(l, &problem.message(l, &s.cfg.registry_phone)),
+        Screen::NeedsReferral { speciality, issuer } => {
+            booking::needs_referral(s, speciality, issuer.as_ref())
+        }
+        Screen::Problem { problem, .. } => {
+            problem_body(l, &problem.message(l, &phone(&s.cfg.registry_phone)))
+        }
         Screen::Service { log } => Body::Service { lines: log.clone() },
         Screen::Identifying { .. }
         | Screen::WalkInWaiting { .. }
         | Screen::Booking { .. }
         | Screen::Cancelling { .. } => waiting_body(l),
     };
-    // The attract screen has neither; the menu is the top of a visit: no "back" from it.
-    let show_back = !matches!(s.screen, Screen::Attract | Screen::Menu);
-    let show_exit = s.patient.is_some() && !matches!(s.screen, Screen::Attract);
-    let busy = s.pending().is_some_and(|(_, k)| k != PendingKind::Print);
+    // The attract screen has neither; the menu is the top of a visit: no "back" from it. A
+    // finished visit's own "Готово" ends the session: a second "Завершить" would only puzzle.
+    // A confirmation's own "Нет, …" is its way back: no second button saying the same.
+    let show_back = !matches!(
+        s.screen,
+        Screen::Attract
+            | Screen::Menu
+            | Screen::Problem { .. }
+            | Screen::NeedsReferral { .. }
+            | Screen::WalkInConfirm { .. }
+            | Screen::ConfirmBooking { .. }
+            | Screen::ConfirmCancel { .. }
+    );
+    let show_exit = s.patient.is_some() && !matches!(s.screen, Screen::Attract) && !s.screen.is_done();
+    let pending =
+        s.pending().map(|(_, k)| k).filter(|k| !matches!(k, PendingKind::Print | PendingKind::Outlook));
     let idle_seconds_left = s
         .idle_warning_since_ms
         .map(|since| s.cfg.idle_countdown_ms.saturating_sub(now_ms.saturating_sub(since)).div_ceil(1000));
-    View { body, busy, show_back, show_exit, idle_seconds_left, lang: l, large_text: s.large_text }
+    View {
+        body,
+        busy: pending.is_some(),
+        wait: pending.map(|k| wait(s, k)).unwrap_or_default(),
+        help: s.help_shown.then(|| help(s)),
+        show_back,
+        show_exit,
+        idle_seconds_left,
+        lang: l,
+        large_text: s.large_text,
+        high_contrast: s.high_contrast,
+    }
+}
+
+/// What the veil says while central is asked.
+fn wait(s: &Session, k: PendingKind) -> Wait {
+    let l = s.lang;
+    let what = match k {
+        PendingKind::Identify => {
+            t(l, "Ищем вас в базе поликлиники…", "Looking you up in the clinic's records…")
+        }
+        PendingKind::Specialities | PendingKind::Doctors => {
+            t(l, "Загружаем список врачей…", "Loading the doctors…")
+        }
+        PendingKind::Schedule => t(l, "Загружаем свободное время…", "Loading free times…"),
+        PendingKind::Appointments => t(l, "Загружаем ваши записи…", "Loading your appointments…"),
+        PendingKind::Referrals => t(l, "Загружаем ваши направления…", "Loading your referrals…"),
+        PendingKind::Book => t(l, "Записываем вас…", "Booking…"),
+        PendingKind::Cancel => t(l, "Отменяем запись…", "Cancelling…"),
+        PendingKind::WalkIn | PendingKind::Print | PendingKind::Outlook => {
+            t(l, "Выдаём талон…", "Issuing your ticket…")
+        }
+    };
+    let how_long = format!(
+        "{} {}\u{a0}{}",
+        t(l, "Обычно несколько секунд, не дольше", "Usually a few seconds, at most"),
+        s.cfg.wait_limit_s,
+        t(l, "с", "s")
+    );
+    // A write already sent cannot be called back: the patient waits for its outcome.
+    let cancel = match k {
+        PendingKind::Book
+        | PendingKind::Cancel
+        | PendingKind::WalkIn
+        | PendingKind::Print
+        | PendingKind::Outlook => String::new(),
+        // Not "Отменить": on a kiosk that books, it reads as cancelling an appointment.
+        _ => t(l, "Не ждать", "Stop waiting"),
+    };
+    Wait { what, how_long, cancel }
+}
+
+/// The "Позвать сотрудника" panel: the call is on its way; where the desk is.
+fn help(s: &Session) -> Help {
+    let l = s.lang;
+    let mut lines = vec![t(
+        l,
+        "Мы сообщили сотрудникам: к вам подойдут.",
+        "Staff have been told: someone will come to you.",
+    )];
+    if !s.cfg.help_desk.is_empty() {
+        lines.push(format!("{} {}", t(l, "Информационная стойка:", "Information desk:"), s.cfg.help_desk));
+    }
+    if !s.cfg.registry_phone.is_empty() {
+        lines.push(format!(
+            "{} {}",
+            t(l, "Телефон регистратуры:", "Registry phone:"),
+            phone(&s.cfg.registry_phone)
+        ));
+    }
+    Help {
+        title: t(l, "Помощь уже идёт", "Help is on its way"), lines, close: t(l, "Хорошо", "OK")
+    }
+}
+
+/// The sentence read aloud for `v` when spoken guidance is on (`kiosk.speak`): what the
+/// patient should do now. Never a name: a lobby hears it.
+pub fn instruction(v: &View) -> Option<String> {
+    let l = v.lang;
+    if let Some(h) = &v.help {
+        return Some(h.title.clone());
+    }
+    if v.idle_seconds_left.is_some() {
+        return Some(t(l, "Вы ещё здесь? Коснитесь экрана.", "Are you still here? Touch the screen."));
+    }
+    if v.busy {
+        return Some(v.wait.what.clone());
+    }
+    match &v.body {
+        Body::Attract { .. } => Some(t(
+            l,
+            "Приложите полис ОМС к сканеру внизу или введите номер вручную.",
+            "Hold your insurance policy to the scanner below, or enter its number.",
+        )),
+        Body::Keypad { title, .. } | Body::List { title, .. } => Some(title.clone()),
+        Body::Menu { .. } => Some(t(l, "Выберите, что вам нужно.", "Choose what you need.")),
+        Body::Schedule { .. } => Some(t(l, "Выберите день и время.", "Choose a day and a time.")),
+        // A ticket's number is on every board anyway; it is worth hearing.
+        Body::Info { title, big, .. } if !big.is_empty() => Some(format!("{title}: {big}")),
+        Body::Info { title, .. } => Some(title.clone()),
+        Body::Service { .. } => None,
+    }
 }
 
 /// Something went wrong: the plain sentence and one way on.
@@ -233,10 +396,10 @@ fn list_body<T>(
     empty: String,
 ) -> Body {
     match list {
-        Loadable::Loading(_) => Body::List { title, items: vec![], empty: String::new() },
+        Loadable::Loading(_) => Body::List { title, lead: None, items: vec![], empty: String::new() },
         Loadable::Ready(items) => {
             let _ = l;
-            Body::List { title, items: items.iter().map(row).collect(), empty }
+            Body::List { title, lead: None, items: items.iter().map(row).collect(), empty }
         }
     }
 }
@@ -259,9 +422,13 @@ pub fn title_case(s: &str) -> String {
 pub fn info_action(screen: &Screen, button: usize) -> Option<crate::session::Action> {
     use crate::session::Action as A;
     let [p, s, t] = match screen {
-        Screen::WalkInConfirm | Screen::ConfirmBooking { .. } | Screen::ConfirmCancel { .. } => {
-            [Some(A::Confirm), None, None]
+        Screen::WalkInConfirm { .. } | Screen::ConfirmBooking { .. } => {
+            [Some(A::Confirm), Some(A::Back), None]
         }
+        // Undoing is the safe, highlighted choice; cancelling the visit is the plain one.
+        Screen::ConfirmCancel { .. } => [Some(A::Back), Some(A::Confirm), None],
+        Screen::NeedsReferral { issuer: Some(_), .. } => [Some(A::BookIssuer), Some(A::Back), None],
+        Screen::NeedsReferral { issuer: None, .. } => [Some(A::Back), None, None],
         Screen::TicketIssued { .. } | Screen::Booked { .. } => [Some(A::Done), Some(A::Reprint), None],
         Screen::Cancelled { .. } => [Some(A::Done), None, None],
         Screen::AppointmentDetail { .. } => {

@@ -3,26 +3,45 @@
 use domain::QueueTicket;
 
 use super::{Body, non_empty, print_status, printer_note, reprint_label, t};
-use crate::session::{PrintState, Session};
+use crate::session::{Lang, Loadable, PrintState, QueueOutlook, Session};
 
-pub(super) fn confirm(s: &Session) -> Body {
+pub(super) fn confirm(s: &Session, outlook: &Loadable<Option<QueueOutlook>>) -> Body {
     let l = s.lang;
+    let mut lines = vec![t(
+        l,
+        "Дежурный врач принимает без записи, в порядке очереди.",
+        "The duty doctor sees patients without appointment, in order of arrival.",
+    )];
+    // The queue as it stands, when central said (a quiet question: no answer, no line).
+    if let Loadable::Ready(Some(o)) = outlook {
+        lines.push(match (l, o.waiting) {
+            (Lang::Ru, 0) => "Сейчас очереди нет.".to_owned(),
+            (Lang::Ru, n) => format!("Сейчас в очереди {}.", domain::people_ru(n)),
+            (Lang::En, 0) => "Nobody is waiting now.".to_owned(),
+            (Lang::En, 1) => "1 person is waiting now.".to_owned(),
+            (Lang::En, n) => format!("{n} people are waiting now."),
+        });
+        if let Some(w) = o.wait.and_then(|(m, lo, hi)| wait_line(l, m, Some((lo, hi)))) {
+            lines.push(w);
+        }
+    }
+    lines.push(printer_note(s));
     Body::Info {
         title: t(l, "Талон к дежурному врачу", "Duty doctor ticket"),
         big: String::new(),
-        lines: non_empty(vec![
-            t(
-                l,
-                "Дежурный врач принимает без записи, в порядке очереди.",
-                "The duty doctor sees patients without appointment, in order of arrival.",
-            ),
-            printer_note(s),
-        ]),
+        lines: non_empty(lines),
         status: String::new(),
         warn: false,
         primary: t(l, "Получить талон", "Get a ticket"),
-        secondary: String::new(),
+        secondary: t(l, "Нет, не нужно", "No, thanks"),
         tertiary: String::new(),
+    }
+}
+
+fn wait_line(l: Lang, minutes: u32, range: Option<(u32, u32)>) -> Option<String> {
+    match l {
+        Lang::Ru => domain::wait_ru(minutes, range),
+        Lang::En => domain::wait_en(minutes, range),
     }
 }
 
@@ -46,14 +65,14 @@ pub(super) fn ticket(s: &Session, ticket: &QueueTicket, already_had: &bool, prin
         // Who is ahead, then the wait on a line of its own: a phrase that wraps mid-way is
         // harder to read at arm's length (the paper ticket has them on one line).
         lines.push(match l {
-            crate::session::Lang::Ru => domain::ahead_ru(ticket.position, None),
-            crate::session::Lang::En => domain::ahead_en(ticket.position, None),
+            Lang::Ru => domain::ahead_ru(ticket.position, None),
+            Lang::En => domain::ahead_en(ticket.position, None),
         });
-        if let Some(m) = ticket.estimated_wait_minutes.filter(|m| *m > 0) {
-            lines.push(format!("{} {m} {}", t(l, "Ожидание: около", "Wait: about"), t(l, "мин", "min")));
+        if let Some(w) = ticket.estimated_wait_minutes.and_then(|m| wait_line(l, m, ticket.wait_range)) {
+            lines.push(w);
         }
         if let Some(room) = &ticket.room {
-            lines.push(format!("{} {room}", t(l, "Кабинет", "Cabinet")));
+            lines.push(format!("{} {room}", t(l, "Кабинет", "Room")));
         }
     }
     lines.push(t(l, "Следите за табло в зоне ожидания.", "Watch the board in the waiting area."));

@@ -1110,6 +1110,7 @@ async fn print_at_desk(
         issued: format!("{} {}", ticket.issued_at.date.to_ru_string(), ticket.issued_at.hhmm()),
         ahead: ticket.position,
         estimate_minutes: ticket.estimated_wait_minutes,
+        estimate_range: ticket.estimated_wait_range.map(|[l, h]| (l, h)),
         room: ticket.room.clone(),
         ticket_id: ticket.ticket_id.clone(),
         offline: false,

@@ -159,7 +159,6 @@ impl Date {
     /// `чт, 4 декабря`: how a patient reads a day at a glance (weekday first: "is that my
     /// Thursday?"); `with_year` for paper, which outlives the year's end.
     pub fn long_ru(self, with_year: bool) -> String {
-        const WD: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
         const MONTHS: [&str; 12] = [
             "января",
             "февраля",
@@ -174,12 +173,21 @@ impl Date {
             "ноября",
             "декабря",
         ];
-        self.long(&WD, &MONTHS, ",", with_year)
+        self.long(&WEEKDAYS_RU, &MONTHS, ",", with_year)
+    }
+
+    /// `чт`: the weekday as Russian calendars abbreviate it.
+    pub fn weekday_ru(self) -> &'static str {
+        WEEKDAYS_RU[(self.weekday() - 1) as usize]
+    }
+
+    /// `Thu`.
+    pub fn weekday_en(self) -> &'static str {
+        WEEKDAYS_EN[(self.weekday() - 1) as usize]
     }
 
     /// `Thu 4 December`, the English twin of [`Date::long_ru`].
     pub fn long_en(self, with_year: bool) -> String {
-        const WD: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
         const MONTHS: [&str; 12] = [
             "January",
             "February",
@@ -194,7 +202,7 @@ impl Date {
             "November",
             "December",
         ];
-        self.long(&WD, &MONTHS, "", with_year)
+        self.long(&WEEKDAYS_EN, &MONTHS, "", with_year)
     }
 
     fn long(self, weekdays: &[&str; 7], months: &[&str; 12], sep: &str, with_year: bool) -> String {
@@ -203,6 +211,9 @@ impl Date {
         format!("{wd}{sep} {} {m}{year}", self.day)
     }
 }
+
+const WEEKDAYS_RU: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
+const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 fn digits(s: &str) -> Option<u32> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {

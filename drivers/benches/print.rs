@@ -37,6 +37,7 @@ fn docs() -> [TicketDoc; 2] {
             issued: "23.11.2026 08:30".into(),
             ahead: 3,
             estimate_minutes: Some(15),
+            estimate_range: None,
             room: Some("214".into()),
             ticket_id: "a1b2c3d4-0017".into(),
             offline: false,

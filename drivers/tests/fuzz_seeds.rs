@@ -49,6 +49,7 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         issued: "23.11.2026 08:30".into(),
         ahead: 3,
         estimate_minutes: Some(15),
+        estimate_range: None,
         room: None,
         ticket_id: "1-2026-11-23-000017".into(),
         offline: false,

@@ -108,6 +108,7 @@ fn ticket(n: u32) -> Vec<u8> {
         issued: "23.11.2026 08:30".into(),
         ahead: 0,
         estimate_minutes: None,
+        estimate_range: None,
         room: None,
         ticket_id: format!("T{n}"),
         offline: false,

@@ -15,6 +15,8 @@ fn walk_in(offline: bool) -> TicketDoc {
         issued: "23.11.2026 08:30".into(),
         ahead: 3,
         estimate_minutes: Some(15),
+        // Few visits measured yet: a wide range, printed on its own line.
+        estimate_range: Some((10, 25)),
         // Offline the kiosk knows neither.
         room: (!offline).then(|| "214".into()),
         ticket_id: "a1b2c3d4-0017".into(),
@@ -29,7 +31,7 @@ fn appointment() -> TicketDoc {
         speciality: "Терапевт".into(),
         doctor: layout::surname_with_initials("Иванова Мария Петровна"),
         cabinet: "214".into(),
-        when: "23.11.2026 09:40".into(),
+        when: "пн, 23.11.2026, 09:40".into(),
         number: "5002".into(),
         patient: "Петрова А. В.".into(),
         appointment_id: 5002,
@@ -122,7 +124,7 @@ fn appointment_ticket_text_is_complete_and_private() {
         "ул. Садовая, 12",
         "Терапевт: Иванова М. П.",
         "Кабинет 214",
-        "23.11.2026 09:40",
+        "пн, 23.11.2026, 09:40",
         "Запись № 5002",
         "Пациент: Петрова А. В.",
         "Отменить или перенести",
@@ -171,7 +173,9 @@ fn walk_in_ticket_says_who_is_ahead_how_long_and_where() {
             &render_stream(&layout::encode(&walk_in(false), cfg).unwrap(), Family::Epson, paper.dots())[0];
         // Wrapped on 58 mm: the phrase reads the same once the lines are joined.
         let text = r.lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
-        for want in ["Перед вами 3 человека, около 15 мин", "Кабинет 214"] {
+        // CP866 has no en dash: the range reads "10-25" on paper.
+        for want in ["Перед вами 3 человека", "Ожидание: около 15 мин (10-25)", "Кабинет 214"]
+        {
             assert!(text.contains(want), "{paper:?}: missing {want:?} in {:?}", r.lines);
         }
     }

@@ -38,6 +38,7 @@ pub fn ticket_doc(doc: &PrintDoc, kiosk: &KioskConfig) -> TicketDoc {
             issued: when(t.issued_at),
             ahead: t.position,
             estimate_minutes: t.estimated_wait_minutes,
+            estimate_range: t.wait_range,
             room: t.room.clone(),
             ticket_id: t.ticket_id.clone(),
             offline: t.offline,
@@ -48,9 +49,14 @@ pub fn ticket_doc(doc: &PrintDoc, kiosk: &KioskConfig) -> TicketDoc {
             speciality: a.speciality_name.clone(),
             doctor: layout::surname_with_initials(&a.doctor_name),
             cabinet: a.room.clone(),
-            // The weekday first, as on screen: "is that my Thursday?" (and the year: paper
-            // outlives December).
-            when: format!("{}, {}", a.start.date.long_ru(true), a.start.hhmm()),
+            // The weekday first, as on screen: "is that my Thursday?"; the date in figures to
+            // fit one double-size line on 80 mm (24 characters) with the year paper outlives.
+            when: format!(
+                "{}, {}, {}",
+                a.start.date.weekday_ru(),
+                a.start.date.to_ru_string(),
+                a.start.hhmm()
+            ),
             number: a.number.clone(),
             patient: patient.surname_and_initials(),
             appointment_id: a.id.0,

@@ -68,6 +68,8 @@ pub struct WalkInTicket {
     pub ahead: u32,
     /// Central's estimate of the wait, in minutes.
     pub estimate_minutes: Option<u32>,
+    /// The range it may fall in (`low`, `high` minutes), when central gave one.
+    pub estimate_range: Option<(u32, u32)>,
     /// The duty cabinet the ticket waits for, when known.
     pub room: Option<String>,
     pub ticket_id: String,
@@ -83,7 +85,7 @@ pub struct AppointmentTicket {
     /// `Иванова М. П.`
     pub doctor: String,
     pub cabinet: String,
-    /// `23.11.2026 09:40`.
+    /// `пн, 23.11.2026, 09:40` (the kiosk writes the weekday first, as on screen).
     pub when: String,
     pub number: String,
     /// `Петрова А. В.`
@@ -290,7 +292,14 @@ pub fn encode(doc: &TicketDoc, cfg: LayoutConfig) -> Result<Vec<u8>, LayoutError
             d.text(&format!("Выдан {}", t.issued), 1, 1, false)?;
             // Offline, the kiosk cannot know who is ahead: better nothing than a wrong number.
             if !t.offline {
-                d.text(&domain::ahead_ru(t.ahead, t.estimate_minutes), 1, 1, false)?;
+                // The range on its own line when it says more than the figure (as on screen).
+                match t.estimate_minutes.and_then(|m| domain::wait_ru(m, t.estimate_range)) {
+                    Some(wait) if wait.contains('(') => {
+                        d.text(&domain::ahead_ru(t.ahead, None), 1, 1, false)?;
+                        d.text(&wait, 1, 1, false)?;
+                    }
+                    _ => d.text(&domain::ahead_ru(t.ahead, t.estimate_minutes), 1, 1, false)?,
+                }
             }
             if let Some(room) = &t.room {
                 d.text(&format!("Кабинет {room}"), 2, 2, true)?;
@@ -367,6 +376,7 @@ mod tests {
             issued: "23.11.2026 08:30".into(),
             ahead: 3,
             estimate_minutes: Some(15),
+            estimate_range: None,
             room: None,
             ticket_id: "T17".into(),
             offline: false,

@@ -1483,6 +1483,7 @@ mod tests {
             issued: "23.11.2026 08:30".into(),
             ahead: 3,
             estimate_minutes: Some(15),
+            estimate_range: None,
             room: None,
             ticket_id: "T17".into(),
             offline: false,

@@ -148,10 +148,7 @@ fn when(lang: Lang, t: domain::DateTime) -> String {
 }
 
 fn weekday(lang: Lang, d: Date) -> &'static str {
-    let ru = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
-    let en = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let i = (d.weekday() - 1) as usize;
-    if lang == Lang::Ru { ru[i] } else { en[i] }
+    if lang == Lang::Ru { d.weekday_ru() } else { d.weekday_en() }
 }
 
 fn print_status(lang: Lang, p: &PrintState) -> String {

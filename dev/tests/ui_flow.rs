@@ -527,3 +527,26 @@ fn spoken_guidance_reads_each_screen_once_and_never_a_name() {
     k.press("Готово");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn another_policy_wipes_the_first_patient_before_the_next() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("next-policy");
+    k.scan(0);
+    k.press("English");
+    k.press("Duty doctor ticket");
+    k.press("Get a ticket");
+    assert_eq!(k.screen(), "ticket");
+    // A parent with a child's policy too: no waiting out the idle wipe.
+    k.press("Another policy");
+    assert_eq!(k.screen(), "attract", "{:?}", k.labels());
+    k.assert_forgotten(0);
+    assert!(!k.shows("Д-001"), "the first patient's ticket is gone from the screen: {:?}", k.labels());
+    assert_eq!(k.session().lang, kiosk::session::Lang::En, "the reader's language stays");
+    k.scan(1);
+    assert_eq!(k.screen(), "menu");
+    let second = kiosk::view::title_case(domain::demo::patient(1).name.first.expose());
+    assert!(k.shows(&second), "{:?}", k.labels());
+    k.press("Finish");
+    k.assert_forgotten(1);
+}

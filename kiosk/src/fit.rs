@@ -43,10 +43,14 @@ pub struct Report {
     /// Visible, non-empty texts measured.
     pub texts: usize,
     pub misfits: Vec<Misfit>,
+    /// Every visible button outside a scrolled list: label and rectangle on the window.
+    buttons: Vec<(String, [f32; 4])>,
 }
 
-/// Every visible text on `window`, measured; those that do not fit, in tree order.
-pub fn inspect(window: &slint::Window) -> Report {
+/// Every visible text on `window`, measured; those that do not fit, in tree order. With
+/// `overlaps`, also buttons that overlap one another (a screen whose content outgrew its area
+/// slides under the buttons below it); off when a dialog lies over the page on purpose.
+pub fn inspect(window: &slint::Window, overlaps: bool) -> Report {
     let inner = WindowInner::from_pub(window);
     // `if` and `for` build their items when drawn: build them for what the adapters say now.
     inner.ensure_tree_instantiated();
@@ -55,6 +59,29 @@ pub fn inspect(window: &slint::Window) -> Report {
     let adapter = inner.window_adapter();
     let size = window.size().to_logical(window.scale_factor());
     visit(&ItemRc::new_root(tree), &adapter, (size.width, size.height), &mut report);
+    if overlaps {
+        let b = std::mem::take(&mut report.buttons);
+        for (i, (la, a)) in b.iter().enumerate() {
+            for (lb, r) in &b[i + 1..] {
+                let inside = |p: &[f32; 4], q: &[f32; 4]| {
+                    p[0] >= q[0] - SLACK
+                        && p[1] >= q[1] - SLACK
+                        && p[2] <= q[2] + SLACK
+                        && p[3] <= q[3] + SLACK
+                };
+                let (w, h) = (a[2].min(r[2]) - a[0].max(r[0]), a[3].min(r[3]) - a[1].max(r[1]));
+                if w > SLACK && h > SLACK && !inside(a, r) && !inside(r, a) {
+                    report.misfits.push(Misfit {
+                        text: format!("button {la} / {lb}"),
+                        why: "overlap",
+                        have: (a[2] - a[0], a[3] - a[1]),
+                        need: (w, h),
+                        at: (a[0], a[1]),
+                    });
+                }
+            }
+        }
+    }
     report
 }
 
@@ -136,10 +163,11 @@ fn check_button(item: &ItemRc, window: (f32, f32), report: &mut Report) {
     let g = item.geometry();
     let pos = item.map_to_window(g.origin);
     let (w, h) = (g.size.width, g.size.height);
+    let label = item
+        .accessible_string_property(i_slint_core::accessibility::AccessibleStringProperty::Label)
+        .unwrap_or_default();
+    report.buttons.push((label.to_string(), [pos.x, pos.y, pos.x + w, pos.y + h]));
     if pos.x < -SLACK || pos.y < -SLACK || pos.x + w > window.0 + SLACK || pos.y + h > window.1 + SLACK {
-        let label = item
-            .accessible_string_property(i_slint_core::accessibility::AccessibleStringProperty::Label)
-            .unwrap_or_default();
         report.misfits.push(Misfit {
             text: format!("button {label}"),
             why: "runs off the screen",

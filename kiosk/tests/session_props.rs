@@ -129,6 +129,13 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::StillHere),
         Just(Action::SetLanguage(Lang::En)),
         Just(Action::ToggleLargeText),
+        Just(Action::ToggleContrast),
+        Just(Action::CallStaff),
+        Just(Action::CloseHelp),
+        Just(Action::AnyDoctor),
+        Just(Action::BookIssuer),
+        (0usize..4).prop_map(Action::CancelAt),
+        Just(Action::NextPolicy),
         Just(Action::ServiceGesture),
         Just(Action::Service(ServiceCommand::SelfTest)),
     ]
@@ -588,7 +595,9 @@ fn the_generator_reaches_every_flow() {
         TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
     let strategy = prop::collection::vec(op(), 60..120);
     let mut seen = HashSet::new();
-    for _ in 0..400 {
+    // More sessions than screens need on average: the action set grew with the help button,
+    // contrast, "any doctor" and "another policy", which thins each flow's share.
+    for _ in 0..800 {
         let ops = strategy.new_tree(&mut runner).unwrap().current();
         let mut now = Now { ms: 1_000, today: today() };
         let mut o = Oracle::default();
@@ -615,6 +624,7 @@ fn the_generator_reaches_every_flow() {
         "confirm-cancel",
         "cancelled",
         "referrals",
+        "needs-referral",
         "problem",
         "service-pin",
     ] {

@@ -61,6 +61,9 @@ pub enum Action {
     CallStaff,
     /// Close the help panel.
     CloseHelp,
+    /// "Ещё один полис": a finished visit ends now and the next family member's policy is
+    /// awaited, in the same language and text size.
+    NextPolicy,
     /// The NeedsReferral screen's "book the doctor who refers".
     BookIssuer,
     // Service.

@@ -274,6 +274,9 @@ pub struct Session {
     pub high_contrast: bool,
     /// The "Позвать сотрудника" panel is open (the call itself went to central at once).
     pub help_shown: bool,
+    /// "Ещё один полис" was pressed: the next card keeps the language, text size and contrast
+    /// (the same reader), unless the kiosk idles first.
+    pub keep_look: bool,
     /// Last touch or card, for the idle timeout.
     pub last_input_ms: u64,
     /// When the idle warning appeared; `None` when it is not shown.
@@ -296,6 +299,7 @@ impl Session {
             large_text: false,
             high_contrast: false,
             help_shown: false,
+            keep_look: false,
             last_input_ms: now.ms,
             idle_warning_since_ms: None,
             printer: PrinterHealth::Unknown,

@@ -98,6 +98,7 @@ fn wipe(s: &mut Session, fx: &mut Vec<Effect>) {
     s.large_text = false;
     s.high_contrast = false;
     s.help_shown = false;
+    s.keep_look = false;
     s.idle_warning_since_ms = None;
     if had_someone {
         fx.push(Effect::SessionEnded);
@@ -164,6 +165,7 @@ fn on_tick(s: &mut Session, now: Now, fx: &mut Vec<Effect>) {
             s.large_text = false;
             s.high_contrast = false;
             s.help_shown = false;
+            s.keep_look = false;
         }
         s.idle_warning_since_ms = None;
         return;
@@ -202,8 +204,14 @@ fn on_card(s: &mut Session, policy: Policy, now: Now, fx: &mut Vec<Effect>) {
         Screen::ServicePin { .. } => return,
         _ => {}
     }
-    // A new card is a new patient, even mid-flow: the previous one has walked away.
+    // A new card is a new patient, even mid-flow: the previous one has walked away. After
+    // "Ещё один полис" it is the same reader with the next family member's card.
+    let look = (s.lang, s.large_text, s.high_contrast);
+    let keep = std::mem::take(&mut s.keep_look);
     wipe(s, fx);
+    if keep {
+        (s.lang, s.large_text, s.high_contrast) = look;
+    }
     start_identification(s, policy, now, fx, false);
 }
 
@@ -379,6 +387,19 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
         (Screen::TicketIssued { .. } | Screen::Booked { .. }, Action::Back) => Screen::Menu,
         (Screen::TicketIssued { .. } | Screen::Booked { .. } | Screen::Cancelled { .. }, Action::Done) => {
             return wipe(s, fx);
+        }
+        (
+            Screen::TicketIssued { .. } | Screen::Booked { .. } | Screen::Cancelled { .. },
+            Action::NextPolicy,
+        ) => {
+            // Everything of this patient goes first; the way the screen reads stays (a parent
+            // with the family's policies is the same reader).
+            let look = (s.lang, s.large_text, s.high_contrast);
+            wipe(s, fx);
+            (s.lang, s.large_text, s.high_contrast) = look;
+            s.keep_look = true;
+            s.last_input_ms = now.ms;
+            return;
         }
 
         // --- Booking -----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 use domain::{Appointment, Referral};
 
-use super::{Body, Row, appointment_lines, day, list_body, print_status, t, when};
+use super::{Body, Row, appointment_lines, day, list_body, next_policy, print_status, t, when};
 use crate::session::{Loadable, PrintState, Session};
 
 pub(super) fn list(s: &Session, list: &Loadable<Vec<Appointment>>) -> Body {
@@ -60,7 +60,7 @@ pub(super) fn cancelled(s: &Session, a: &Appointment) -> Body {
         warn: false,
         primary: t(l, "Готово", "Done"),
         secondary: String::new(),
-        tertiary: String::new(),
+        tertiary: next_policy(l),
     }
 }
 

@@ -3,8 +3,8 @@
 use domain::{Appointment, Doctor, ScheduleDay, Slot, Speciality};
 
 use super::{
-    Body, Row, appointment_lines, day, list_body, non_empty, print_status, printer_note, reprint_label, t,
-    weekday, when,
+    Body, Row, appointment_lines, day, list_body, next_policy, non_empty, print_status, printer_note,
+    reprint_label, t, weekday, when,
 };
 use crate::session::{Loadable, PrintState, Session, earliest_doctor, offers_any_doctor};
 
@@ -167,6 +167,6 @@ pub(super) fn booked(s: &Session, a: &Appointment, rescheduled: &bool, print: &P
         warn: false,
         primary: t(l, "Готово", "Done"),
         secondary: reprint_label(l, print),
-        tertiary: String::new(),
+        tertiary: next_policy(l),
     }
 }

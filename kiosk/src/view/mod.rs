@@ -350,6 +350,11 @@ fn waiting_body(l: Lang) -> Body {
     }
 }
 
+/// "Ещё один полис": a parent books for the next family member without waiting out the wipe.
+fn next_policy(l: Lang) -> String {
+    t(l, "Ещё один полис", "Another policy")
+}
+
 /// "Print again", offered once a print has finished (well or not).
 fn reprint_label(l: Lang, print: &PrintState) -> String {
     if matches!(print, PrintState::Printing(_)) {
@@ -426,8 +431,10 @@ pub fn info_action(screen: &Screen, button: usize) -> Option<crate::session::Act
         Screen::ConfirmCancel { .. } => [Some(A::Back), Some(A::Confirm), None],
         Screen::NeedsReferral { issuer: Some(_), .. } => [Some(A::BookIssuer), Some(A::Back), None],
         Screen::NeedsReferral { issuer: None, .. } => [Some(A::Back), None, None],
-        Screen::TicketIssued { .. } | Screen::Booked { .. } => [Some(A::Done), Some(A::Reprint), None],
-        Screen::Cancelled { .. } => [Some(A::Done), None, None],
+        Screen::TicketIssued { .. } | Screen::Booked { .. } => {
+            [Some(A::Done), Some(A::Reprint), Some(A::NextPolicy)]
+        }
+        Screen::Cancelled { .. } => [Some(A::Done), None, Some(A::NextPolicy)],
         Screen::AppointmentDetail { .. } => {
             [Some(A::Reschedule), Some(A::CancelAppointment), Some(A::Reprint)]
         }

@@ -2,7 +2,7 @@
 
 use domain::QueueTicket;
 
-use super::{Body, non_empty, print_status, printer_note, reprint_label, t};
+use super::{Body, next_policy, non_empty, print_status, printer_note, reprint_label, t};
 use crate::session::{Lang, Loadable, PrintState, QueueOutlook, Session};
 
 pub(super) fn confirm(s: &Session, outlook: &Loadable<Option<QueueOutlook>>) -> Body {
@@ -84,6 +84,6 @@ pub(super) fn ticket(s: &Session, ticket: &QueueTicket, already_had: &bool, prin
         warn: false,
         primary: t(l, "Готово", "Done"),
         secondary: reprint_label(l, print),
-        tertiary: String::new(),
+        tertiary: next_policy(l),
     }
 }

@@ -114,14 +114,19 @@ async fn position(tx: &mut Tx, lpu: i64, day: &str, rank_utc: i64, id: &str) -> 
 
 /// Today's pace of the clinic's queue at `now`: finished visits and cabinets calling
 /// ([`crate::estimate`]).
-pub(crate) async fn pace(tx: &mut Tx, lpu: i64, day: &str, now: Now) -> Result<Pace, ApiError> {
+pub(crate) async fn pace(
+    conn: &mut sqlx::AnyConnection,
+    lpu: i64,
+    day: &str,
+    now: Now,
+) -> Result<Pace, ApiError> {
     let r = sqlx::query(
         "SELECT COUNT(*), CAST(COALESCE(SUM(finished_utc - called_utc), 0) AS BIGINT) FROM ticket
          WHERE lpu_id = $1 AND day = $2 AND status = 'done' AND finished_utc IS NOT NULL AND called_utc IS NOT NULL",
     )
     .bind(lpu)
     .bind(day)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     let (visits, visit_minutes): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
     let r = sqlx::query(
@@ -131,7 +136,7 @@ pub(crate) async fn pace(tx: &mut Tx, lpu: i64, day: &str, now: Now) -> Result<P
     .bind(lpu)
     .bind(day)
     .bind(now.utc_minutes() - crate::estimate::CALLING_WINDOW_MINUTES)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     let doctors = u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0);
     let r = sqlx::query(
@@ -140,7 +145,7 @@ pub(crate) async fn pace(tx: &mut Tx, lpu: i64, day: &str, now: Now) -> Result<P
     )
     .bind(lpu)
     .bind(day)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     let busy = u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0);
     Ok(Pace { visits: u32::try_from(visits).unwrap_or(u32::MAX), visit_minutes, doctors, busy })
@@ -153,7 +158,7 @@ async fn wire_ticket(tx: &mut Tx, lpu: i64, day: &str, id: &str, now: Now) -> Re
         .await?;
     let rank_utc: i64 = r.try_get(2)?;
     let position = position(tx, lpu, day, rank_utc, id).await?;
-    let estimate = pace(tx, lpu, day, now).await?.estimate(position);
+    let estimate = pace(&mut *tx, lpu, day, now).await?.estimate(position);
     Ok(Ticket {
         ticket_id: id.to_owned(),
         ticket_number: r.try_get(0)?,
@@ -268,7 +273,7 @@ pub(crate) async fn enqueue_in(
         None => waiting_before,
         Some(_) => position(tx, lpu, &day, duty::rank(now.utc_minutes(), category), &id).await?,
     };
-    let estimate = pace(tx, lpu, &day, now).await?.estimate(ahead);
+    let estimate = pace(&mut *tx, lpu, &day, now).await?.estimate(ahead);
     let ticket = Ticket {
         ticket_id: id,
         ticket_number: number,
@@ -809,10 +814,11 @@ pub async fn state(st: &Store, p: &LpuParams, now: Now) -> Result<Value, ApiErro
     let lpu = i64::from(p.lpu_id);
     let day = now.date.to_string();
     let waiting = waiting_count(&st.pool, lpu, &day).await?;
-    // A plain walk-in issued now stands behind everyone waiting.
-    let mut tx = st.pool.begin().await?;
-    let next_wait = pace(&mut tx, lpu, &day, now).await?.estimate(waiting).wire();
-    tx.rollback().await?;
+    // A plain walk-in issued now stands behind everyone waiting (three reads, no transaction:
+    // an estimate needs no snapshot).
+    let mut conn = st.pool.acquire().await?;
+    let next_wait = pace(&mut conn, lpu, &day, now).await?.estimate(waiting).wire();
+    drop(conn);
     let s = QueueState {
         lpu_id: p.lpu_id,
         waiting,

@@ -545,7 +545,9 @@ async fn dispatch(
             let pp: wire::PatientInfoParams = params(p)?;
             (booking::patient_info(st, &pp.patient).await?, Vec::new())
         }
-        Method::GetSpecialitiesInfo => (booking::specialities(st, &params(p)?).await?, Vec::new()),
+        Method::GetSpecialitiesInfo => {
+            (booking::specialities(st, &params(p)?, &state.clinic(who).await?).await?, Vec::new())
+        }
         Method::GetDoctorsInfo => {
             (booking::doctors(st, &params(p)?, now, &state.clinic(who).await?).await?, Vec::new())
         }

@@ -5,10 +5,10 @@ use sqlx::Row;
 
 use domain::{Date, DateTime, Sex};
 use protocol::{
-    AppointmentCreated, Attachment, Attachments, BookParams, CancelParams, ComplexResource, DoctorInfo,
-    DoctorsParams, Lpu, MainDoctor, PatientInfo, PatientName, PatientParams, Reception, ReceptionType,
-    ReferralInfo, ReferralToDoctor, Room, ScheduleBySlot, ScheduleInfo, ScheduleOfDay, ScheduleParams,
-    SlotTime, SpecialityInfo, ToDoctor, code,
+    AppointmentCreated, AttachedElsewhere, Attachment, Attachments, BookParams, CancelParams,
+    ComplexResource, DoctorInfo, DoctorsParams, LdpType, Lpu, MainDoctor, PatientInfo, PatientName,
+    PatientParams, Reception, ReceptionType, ReferralInfo, ReferralToDoctor, Room, ScheduleBySlot,
+    ScheduleInfo, ScheduleOfDay, ScheduleParams, SlotTime, SpecialityInfo, ToDoctor, ToLdp, code,
 };
 
 use crate::error::{ApiError, is_unique_violation};
@@ -17,10 +17,53 @@ use crate::store::{self, DoctorRow, PatientRow, SpecialityRow, Store};
 /// Now, as the clinic's wall clock.
 pub type Now = DateTime;
 
-fn attached_to(p: &PatientRow, lpus: &[store::LpuRow], doctor_lpu: i64) -> bool {
+/// Whether a doctor at `doctor_lpu` serves a patient whose clinic for the speciality is `home`.
+fn attached_to(home: Option<i64>, lpus: &[store::LpuRow], doctor_lpu: i64) -> bool {
     // Attachment to a clinic covers its branches.
-    let Some(home) = p.lpu_id else { return false };
+    let Some(home) = home else { return false };
     doctor_lpu == home || lpus.iter().any(|l| l.id == doctor_lpu && l.parent_id == Some(home))
+}
+
+/// The clinic that serves `patient` for `spec`: the attachment of the speciality's own kind
+/// when the patient has one (a dentist, a gynaecologist), else the general attachment.
+async fn home_for(
+    ex: impl sqlx::Executor<'_, Database = sqlx::Any>,
+    patient: &PatientRow,
+    spec: &SpecialityRow,
+) -> Result<Option<i64>, ApiError> {
+    if let Some(kind) = spec.attach_kind
+        && let Some((lpu, _)) = store::attachment(ex, &patient.enp, kind).await?
+    {
+        return Ok(Some(lpu));
+    }
+    Ok(patient.lpu_id)
+}
+
+/// `home` when it is a clinic the caller does not serve (neither it nor a branch of it).
+fn elsewhere(home: Option<i64>, lpus: &[store::LpuRow], clinic: &[i64]) -> Option<store::LpuRow> {
+    let home = home?;
+    let served = clinic.iter().any(|&c| attached_to(Some(home), lpus, c) || c == home);
+    if served { None } else { lpus.iter().find(|l| l.id == home).cloned() }
+}
+
+/// PATIENT_NOT_ATTACHED; for a speciality on an own attachment, saying where it is (`home`).
+fn not_attached(spec: &SpecialityRow, home: Option<i64>, lpus: &[store::LpuRow]) -> ApiError {
+    match lpus.iter().find(|l| spec.attach_kind.is_some() && Some(l.id) == home) {
+        Some(l) => ApiError::domain(
+            code::PATIENT_NOT_ATTACHED,
+            format!("К врачу «{}» вы прикреплены: {}, {}", spec.name, l.name, l.address),
+        ),
+        None => ApiError::domain(code::PATIENT_NOT_ATTACHED, "Вы не прикреплены к этой поликлинике"),
+    }
+}
+
+/// The `areaType` a speciality on an own attachment carries: the `typeAttach` it is booked on.
+fn area_type(kind: Option<i64>) -> Vec<Value> {
+    match kind {
+        Some(1) => vec![json!({"code": "1", "name": "Стоматологическое прикрепление"})],
+        Some(2) => vec![json!({"code": "2", "name": "Гинекологическое прикрепление"})],
+        _ => Vec::new(),
+    }
 }
 
 fn sex_allows(p: &PatientRow, s: &SpecialityRow) -> bool {
@@ -33,14 +76,25 @@ fn sex_allows(p: &PatientRow, s: &SpecialityRow) -> bool {
 
 pub async fn patient_info(st: &Store, p: &PatientParams) -> Result<Value, ApiError> {
     let row = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
+    // The general attachment first (clients that read one take the first), then the own ones.
+    let mut found = Vec::new();
+    if let (Some(id), Some(since)) = (row.lpu_id, &row.attach_date) {
+        found.push((0, id, since.clone()));
+    }
+    for kind in [1, 2] {
+        if let Some((id, since)) = store::attachment(&st.pool, &row.enp, kind).await? {
+            found.push((kind, id, since));
+        }
+    }
     let mut attachment = Vec::new();
-    if let (Some(id), Some(since)) = (row.lpu_id, &row.attach_date)
-        && let Some(l) = store::lpu(&st.pool, id).await?
-    {
-        attachment.push(Attachment {
-            lpu: Lpu { id: l.id as u32, name: l.name, address: l.address },
-            create_date: store::date(since)?,
-        });
+    for (kind, id, since) in found {
+        if let Some(l) = store::lpu(&st.pool, id).await? {
+            attachment.push(Attachment {
+                lpu: Lpu { id: l.id as u32, name: l.name, address: l.address },
+                create_date: store::date(&since)?,
+                type_attach: kind as u8,
+            });
+        }
     }
     let info = PatientInfo {
         attachments: Attachments { attachment },
@@ -58,28 +112,39 @@ pub async fn patient_info(st: &Store, p: &PatientParams) -> Result<Value, ApiErr
     Ok(serde_json::to_value(info).expect("serialisable"))
 }
 
-pub async fn specialities(st: &Store, p: &PatientParams) -> Result<Value, ApiError> {
-    store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
-    let rows = sqlx::query("SELECT code, name, first_level, male, female FROM speciality ORDER BY name")
-        .fetch_all(&st.pool)
-        .await?;
-    let list: Vec<SpecialityInfo> = rows
-        .iter()
-        .map(store::speciality_row)
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .map(|s| SpecialityInfo {
+/// `clinic`: the caller's clinic and branches; a speciality the patient is attached to
+/// elsewhere says where (`attachedElsewhere`).
+pub async fn specialities(st: &Store, p: &PatientParams, clinic: &[i64]) -> Result<Value, ApiError> {
+    let patient = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
+    let lpus = store::all_lpus(&st.pool).await?;
+    // Tests and procedures are booked by referral only, never chosen from this list.
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM speciality WHERE ldp_kind IS NULL ORDER BY name",
+        store::SPECIALITY_COLS
+    ))
+    .fetch_all(&st.pool)
+    .await?;
+    let mut list = Vec::new();
+    for s in rows.iter().map(store::speciality_row) {
+        let s = s?;
+        let attached_elsewhere = match s.attach_kind {
+            Some(_) => elsewhere(home_for(&st.pool, &patient, &s).await?, &lpus, clinic)
+                .map(|l| AttachedElsewhere { lpu_id: l.id as u32, name: l.name, address: l.address }),
+            None => None,
+        };
+        list.push(SpecialityInfo {
+            area_type: area_type(s.attach_kind),
             code: s.code,
             name: s.name,
             male: s.male,
             female: s.female,
-            area_type: Vec::new(),
             therapeutic: s.first_level,
             is_multiple_lpu_speciality: false,
             is_complaint_speciality: false,
             first_level: s.first_level,
-        })
-        .collect();
+            attached_elsewhere,
+        });
+    }
     Ok(serde_json::to_value(list).expect("serialisable"))
 }
 
@@ -102,10 +167,11 @@ async fn access(
         return Ok(None);
     }
     let Some(rid) = referral_id else {
-        return Err(ApiError::domain(
-            code::REFERRAL_REQUIRED,
-            format!("К врачу «{}» нужно направление", spec.name),
-        ));
+        let text = match spec.ldp {
+            Some(_) => format!("На «{}» нужно направление", spec.name),
+            None => format!("К врачу «{}» нужно направление", spec.name),
+        };
+        return Err(ApiError::domain(code::REFERRAL_REQUIRED, text));
     };
     let r = store::referral(&st.pool, rid as i64, &patient.enp)
         .await?
@@ -142,6 +208,28 @@ async fn doctor_info(
         }),
         None => None,
     };
+    // A room for tests and procedures has what it performs (`ldpType`) and no doctor.
+    let (main_doctor, reception_type, ldp_type) = match spec.ldp {
+        Some(_) => (None, Vec::new(), vec![LdpType { code: spec.code.clone(), name: spec.name.clone() }]),
+        None => (
+            Some(MainDoctor {
+                speciality_name: spec.name.clone(),
+                speciality_id: speciality_number(spec)?,
+                first_name: d.first_name.clone(),
+                last_name: d.last_name.clone(),
+                second_name: Some(d.middle_name.clone()),
+                meji_id: Some(d.meji_id as u64),
+                employee_id: Some(d.id as u64),
+            }),
+            vec![ReceptionType {
+                code: "556".into(),
+                name: "Первичный приём".into(),
+                primary: true,
+                home: false,
+            }],
+            Vec::new(),
+        ),
+    };
     Ok(DoctorInfo {
         id: d.id as u64,
         lpu_id: d.lpu_id as u32,
@@ -150,22 +238,9 @@ async fn doctor_info(
         speciality_change_ability: false,
         ar_speciality_id: Some(speciality_number(spec)?),
         ar_speciality_name: Some(spec.name.clone()),
-        main_doctor: MainDoctor {
-            speciality_name: spec.name.clone(),
-            speciality_id: speciality_number(spec)?,
-            first_name: d.first_name.clone(),
-            last_name: d.last_name.clone(),
-            second_name: Some(d.middle_name.clone()),
-            meji_id: Some(d.meji_id as u64),
-            employee_id: Some(d.id as u64),
-        },
-        reception_type: vec![ReceptionType {
-            code: "556".into(),
-            name: "Первичный приём".into(),
-            primary: true,
-            home: false,
-        }],
-        ldp_type: Vec::new(),
+        main_doctor,
+        reception_type,
+        ldp_type,
         sampling_type: Vec::new(),
         complex_resource: vec![ComplexResource {
             id: d.complex_resource_id as u64,
@@ -231,16 +306,20 @@ pub async fn doctors(st: &Store, p: &DoctorsParams, now: Now, clinic: &[i64]) ->
         access(st, &patient, &spec, p.referral_id, now.date).await?;
     }
     let lpus = store::all_lpus(&st.pool).await?;
+    let home = home_for(&st.pool, &patient, &spec).await?;
+    if spec.attach_kind.is_some() && elsewhere(home, &lpus, clinic).is_some() {
+        return Err(not_attached(&spec, home, &lpus));
+    }
     let mut out = Vec::new();
     let mut any_attached = false;
     for d in store::doctors_by_speciality(&st.pool, &spec.code).await? {
-        if attached_to(&patient, &lpus, d.lpu_id) && clinic.contains(&d.lpu_id) {
+        if attached_to(home, &lpus, d.lpu_id) && clinic.contains(&d.lpu_id) {
             any_attached = true;
             out.push(doctor_info(st, &d, &spec, now).await?);
         }
     }
-    if !any_attached && patient.lpu_id.is_none() {
-        return Err(ApiError::domain(code::PATIENT_NOT_ATTACHED, "Вы не прикреплены к этой поликлинике"));
+    if !any_attached && home.is_none() {
+        return Err(not_attached(&spec, home, &lpus));
     }
     Ok(serde_json::to_value(out).expect("serialisable"))
 }
@@ -260,8 +339,9 @@ pub async fn schedule(st: &Store, p: &ScheduleParams, now: Now, clinic: &[i64]) 
         access(st, &patient, &spec, p.referral_id, now.date).await?;
     }
     let lpus = store::all_lpus(&st.pool).await?;
-    if !attached_to(&patient, &lpus, d.lpu_id) {
-        return Err(ApiError::domain(code::PATIENT_NOT_ATTACHED, "Вы не прикреплены к этой поликлинике"));
+    let home = home_for(&st.pool, &patient, &spec).await?;
+    if !attached_to(home, &lpus, d.lpu_id) {
+        return Err(not_attached(&spec, home, &lpus));
     }
     let info = doctor_info(st, &d, &spec, now).await?;
     let mut days: Vec<ScheduleOfDay> = Vec::new();
@@ -377,8 +457,9 @@ async fn book_in(
         .await?
         .ok_or_else(|| ApiError::InvalidParams("availableResourceId: resource without speciality".into()))?;
     let lpus = store::all_lpus(&mut **tx).await?;
-    if !attached_to(&patient, &lpus, d.lpu_id) {
-        return Err(ApiError::domain(code::PATIENT_NOT_ATTACHED, "Вы не прикреплены к этой поликлинике"));
+    let home = home_for(&mut **tx, &patient, &spec).await?;
+    if !attached_to(home, &lpus, d.lpu_id) {
+        return Err(not_attached(&spec, home, &lpus));
     }
     let old = if shift {
         let aid = p.appointment_id.expect("checked by the caller") as i64;
@@ -542,7 +623,7 @@ pub async fn receptions(st: &Store, p: &PatientParams, now: Now) -> Result<Value
     let patient = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
     let rows = sqlx::query(
         "SELECT a.id, s.start_time, s.end_time, d.lpu_id, d.last_name, d.first_name, d.middle_name, d.room,
-                sp.name, sp.code
+                sp.name, sp.code, sp.ldp_kind, sp.preparation
          FROM appointment a JOIN slot s ON s.id = a.slot_id JOIN doctor d ON d.id = a.doctor_id
          JOIN speciality sp ON sp.code = a.speciality_code
          WHERE a.enp = $1 AND a.active = 1 AND a.end_utc > $2 ORDER BY a.start_utc",
@@ -562,6 +643,8 @@ pub async fn receptions(st: &Store, p: &PatientParams, now: Now) -> Result<Value
             r.try_get::<String, _>(5)?,
             r.try_get::<String, _>(6)?
         );
+        let (code, name): (String, String) = (r.try_get(9)?, r.try_get(8)?);
+        let to_ldp = ldp_of(r.try_get(10)?, r.try_get(11)?, &code, &name);
         out.push(Reception {
             id: id as u64,
             kind: "RECEPTION".into(),
@@ -572,12 +655,13 @@ pub async fn receptions(st: &Store, p: &PatientParams, now: Now) -> Result<Value
             room_number: r.try_get(7)?,
             to_doctor: ToDoctor {
                 doctor_fio: fio.trim().to_owned(),
-                speciality_name: r.try_get(8)?,
-                speciality_id: r.try_get(9)?,
-                reception_type_id: Some("556".into()),
+                speciality_name: name,
+                speciality_id: code,
+                reception_type_id: to_ldp.is_none().then(|| "556".into()),
             },
             referral: None,
             appointment_number: Some(appointment_number(lpu_id, id)),
+            to_ldp,
         });
     }
     Ok(serde_json::to_value(out).expect("serialisable"))
@@ -587,7 +671,8 @@ pub async fn referrals(st: &Store, p: &PatientParams) -> Result<Value, ApiError>
     let patient = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
     let rows = sqlx::query(
         "SELECT r.id, r.number, r.start_date, r.end_date, r.lpu_id, r.speciality_code, sp.name,
-                (SELECT COUNT(*) FROM appointment a WHERE a.referral_id = r.id AND a.active = 1)
+                (SELECT COUNT(*) FROM appointment a WHERE a.referral_id = r.id AND a.active = 1),
+                sp.ldp_kind, sp.preparation
          FROM referral r JOIN speciality sp ON sp.code = r.speciality_code WHERE r.enp = $1 ORDER BY r.id",
     )
     .bind(&patient.enp)
@@ -597,21 +682,35 @@ pub async fn referrals(st: &Store, p: &PatientParams) -> Result<Value, ApiError>
     for r in rows {
         let lpu_id: i64 = r.try_get(4)?;
         let l = store::lpu(&st.pool, lpu_id).await?;
+        let (code, name): (String, String) = (r.try_get(5)?, r.try_get(6)?);
+        let to_ldp = ldp_of(r.try_get(8)?, r.try_get(9)?, &code, &name);
         out.push(ReferralInfo {
             id: r.try_get::<i64, _>(0)? as u64,
             number: r.try_get(1)?,
             start_time: store::date(&r.try_get::<String, _>(2)?)?,
             end_time: store::date(&r.try_get::<String, _>(3)?)?,
-            kind: "REF_TO_DOCTOR".into(),
+            kind: if to_ldp.is_some() { protocol::REF_TO_LDP } else { protocol::REF_TO_DOCTOR }.into(),
             lpu_id: lpu_id as u32,
             lpu_name: l.map(|l| l.name).unwrap_or_default(),
             to_doctor: ReferralToDoctor {
-                speciality_id: r.try_get(5)?,
-                speciality_name: r.try_get(6)?,
-                reception_type_id: Some("556".into()),
+                speciality_id: code,
+                speciality_name: name,
+                reception_type_id: to_ldp.is_none().then(|| "556".into()),
             },
             count_active_appointment: r.try_get::<i64, _>(7)? as u32,
+            to_ldp,
         });
     }
     Ok(serde_json::to_value(out).expect("serialisable"))
+}
+
+/// `toLdp` of a referral or appointment whose speciality row is a test or procedure.
+fn ldp_of(kind: Option<String>, preparation: Option<String>, code: &str, name: &str) -> Option<ToLdp> {
+    let kind = domain::LdpKind::parse(kind.as_deref()?)?;
+    Some(ToLdp {
+        ldp_type_id: code.to_owned(),
+        ldp_type_name: name.to_owned(),
+        ldp_kind: kind.as_str().to_owned(),
+        preparation: preparation.unwrap_or_default(),
+    })
 }

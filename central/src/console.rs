@@ -1205,11 +1205,13 @@ fn chart(l: Lang, curve: &[(u32, u32)]) -> String {
     svg
 }
 
-/// The clinic's doctors as `<option>`s (surname and initials, speciality), "—" first.
+/// The clinic's doctors as `<option>`s (surname and initials, speciality), "—" first. Rooms
+/// for tests and procedures are resources too, but nobody staffs a duty cabinet with one.
 async fn doctor_options(state: &AppState, lpu: u32) -> String {
     let rows = sqlx::query(
         "SELECT d.id, d.last_name, d.first_name, d.middle_name, s.name FROM doctor d
-         LEFT JOIN speciality s ON s.code = d.speciality_code WHERE d.lpu_id = $1 ORDER BY d.last_name, d.id",
+         LEFT JOIN speciality s ON s.code = d.speciality_code WHERE d.lpu_id = $1 AND s.ldp_kind IS NULL
+         ORDER BY d.last_name, d.id",
     )
     .bind(i64::from(lpu))
     .fetch_all(&state.store.pool)

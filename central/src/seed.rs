@@ -1,7 +1,10 @@
-//! The deterministic demo seed: one clinic with two branches, twelve doctors across first-level
-//! and referral-only specialities, 14 days of schedules from `today`, the 50 demo patients of
-//! `domain::demo` (some not attached, some with referrals, some with appointments), and duty
-//! hours. Test data, not real people.
+//! The deterministic demo seed: one clinic with two branches, thirteen doctors across first-level
+//! and referral-only specialities, four rooms for tests and procedures (blood test, ECG,
+//! ultrasound, physiotherapy) with their preparation, two clinics outside the network where some
+//! patients hold their dental or gynaecological attachment, 14 days of schedules from `today`, the 50
+//! demo patients of `domain::demo` (some not attached, some with referrals to doctors and to
+//! tests, one of them expired, some with appointments), and duty hours. Test data, not real
+//! people.
 
 use domain::demo;
 use domain::{Date, DateTime, Sex};
@@ -31,7 +34,7 @@ pub const SPECIALITIES: [(&str, &str, bool, bool, bool); 10] = [
 /// (id, lpu, last, first, middle, speciality, room, slot minutes, morning shift)
 type SeedDoctor = (i64, i64, &'static str, &'static str, &'static str, &'static str, &'static str, u32, bool);
 
-const DOCTORS: [SeedDoctor; 12] = [
+const DOCTORS: [SeedDoctor; 13] = [
     (101, LPU, "Иванова", "Мария", "Петровна", "2011", "214", 15, true),
     (102, LPU, "Смирнов", "Олег", "Игоревич", "2011", "215", 15, false),
     (103, BRANCH, "Орлова", "Нина", "Сергеевна", "2011", "105", 20, true),
@@ -39,11 +42,50 @@ const DOCTORS: [SeedDoctor; 12] = [
     (301, LPU, "Попов", "Андрей", "Викторович", "2007", "120", 20, false),
     (401, BRANCH2, "Лебедева", "Ольга", "Ивановна", "2010", "204", 15, true),
     (501, LPU, "Зайцев", "Игорь", "Петрович", "2013", "330", 20, false),
+    (502, BRANCH, "Морозова", "Ирина", "Викторовна", "2013", "207", 20, true),
     (601, LPU, "Белова", "Анна", "Михайловна", "2001", "401", 20, true),
     (701, LPU, "Соколов", "Дмитрий", "Андреевич", "2045", "402", 20, true),
     (702, BRANCH2, "Егорова", "Татьяна", "Юрьевна", "2030", "210", 20, false),
     (801, LPU, "Никитин", "Павел", "Олегович", "2040", "403", 15, true),
     (901, LPU, "Фролов", "Виктор", "Николаевич", "2050", "118", 20, false),
+];
+
+/// Specialities booked on an attachment of their own kind (`typeAttach`): dentist (1),
+/// gynaecologist (2).
+pub const OWN_ATTACHMENT: [(&str, i64); 2] = [("2013", 1), ("2001", 2)];
+
+/// Clinics outside the demo network where some patients hold their own attachments.
+pub const DENTAL_ELSEWHERE: i64 = 50;
+pub const GYN_ELSEWHERE: i64 = 51;
+
+/// Demo patient `i`'s own attachments: (kind, clinic). Every tenth from the fifth goes to a
+/// dental clinic of its own, every tenth from the sixth (women) has a women's clinic elsewhere
+/// and the dentist of the branch; everybody else is served by the general attachment.
+pub fn own_attachments(i: usize) -> Vec<(i64, i64)> {
+    match i % 10 {
+        5 => vec![(1, DENTAL_ELSEWHERE)],
+        6 => vec![(1, BRANCH), (2, GYN_ELSEWHERE)],
+        _ => Vec::new(),
+    }
+}
+
+/// Tests and procedures booked by referral (LDP types): (code, name, kind, preparation).
+pub const LDP_TYPES: [(&str, &str, &str, &str); 4] = [
+    ("5001", "Общий анализ крови", "lab", "Натощак, воду пить можно."),
+    ("5002", "Электрокардиограмма (ЭКГ)", "diagnostic", "Возьмите прошлые ЭКГ, если есть."),
+    ("5003", "УЗИ брюшной полости", "diagnostic", "Натощак; 3 дня без бобовых и газировки."),
+    ("5004", "Физиотерапия", "procedure", "Возьмите полотенце."),
+];
+
+/// Rooms for tests and procedures: (id, lpu, name, LDP type, room, slot minutes, first minute
+/// of the day, hours). Blood is taken in the morning only.
+type SeedRoom = (i64, i64, &'static str, &'static str, &'static str, u32, u32, u32);
+
+const ROOMS: [SeedRoom; 4] = [
+    (1101, LPU, "Процедурный кабинет", "5001", "105", 10, 8 * 60, 3),
+    (1102, LPU, "Кабинет ЭКГ", "5002", "112", 15, 9 * 60, 5),
+    (1103, BRANCH, "Кабинет УЗИ", "5003", "208", 20, 8 * 60, 6),
+    (1104, LPU, "Кабинет физиотерапии", "5004", "020", 30, 13 * 60, 5),
 ];
 
 /// MEJI numbers (the city's register of medical staff) are opaque integers of their own range;
@@ -72,6 +114,17 @@ pub fn has_referral(i: usize) -> bool {
 /// Whether demo patient `i` already has an appointment (with the ophthalmologist).
 pub fn has_appointment(i: usize) -> bool {
     i % 7 == 3 && attached(i)
+}
+
+/// Demo patient `i`'s referrals to tests and procedures: (LDP type, still valid). Whoever has
+/// a referral to the cardiologist also has a blood test and an ECG to do; every fifth patient
+/// from the fifth has an ultrasound and a physiotherapy referral that expired two days ago.
+pub fn ldp_referrals(i: usize) -> Vec<(&'static str, bool)> {
+    match i % 5 {
+        2 => vec![("5001", true), ("5002", true)],
+        4 if attached(i) => vec![("5003", true), ("5004", false)],
+        _ => Vec::new(),
+    }
 }
 
 /// The demo patients as CSV, header `enp,birth_date,last_name,attached,has_referral`.
@@ -109,6 +162,16 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
             8 * 60,
             20 * 60,
         ),
+        (
+            DENTAL_ELSEWHERE,
+            None,
+            "Стоматологическая поликлиника № 9",
+            "СП № 9",
+            "ул. Зелёная, 5",
+            8 * 60,
+            20 * 60,
+        ),
+        (GYN_ELSEWHERE, None, "Женская консультация № 3", "ЖК № 3", "Пресненский вал, 4", 8 * 60, 20 * 60),
     ] {
         sqlx::query("INSERT INTO lpu (id, parent_id, name, short_name, address, open_min, close_min) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(id)
@@ -133,7 +196,33 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
         .execute(&mut *tx)
         .await?;
     }
-    for (id, lpu, last, first, middle, spec, room, minutes, morning) in DOCTORS {
+    for (code, kind) in OWN_ATTACHMENT {
+        sqlx::query("UPDATE speciality SET attach_kind = $1 WHERE code = $2")
+            .bind(kind)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (code, name, kind, preparation) in LDP_TYPES {
+        sqlx::query(
+            "INSERT INTO speciality (code, name, first_level, male, female, ldp_kind, preparation)
+             VALUES ($1, $2, 0, 1, 1, $3, $4)",
+        )
+        .bind(code)
+        .bind(name)
+        .bind(kind)
+        .bind(preparation)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // A room is a resource like a doctor: its name in the surname column, no first names.
+    let rooms = ROOMS.iter().map(|&(id, lpu, name, code, room, minutes, start, hours)| {
+        ((id, lpu, name, "", "", code, room), (minutes, start, hours))
+    });
+    let doctors = DOCTORS.iter().map(|&(id, lpu, last, first, middle, spec, room, minutes, morning)| {
+        ((id, lpu, last, first, middle, spec, room), (minutes, if morning { 8 * 60 } else { 14 * 60 }, 6))
+    });
+    for ((id, lpu, last, first, middle, spec, room), (minutes, start, hours)) in doctors.chain(rooms) {
         sqlx::query("INSERT INTO doctor (id, lpu_id, last_name, first_name, middle_name, speciality_code, room, complex_resource_id, meji_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(id)
             .bind(lpu)
@@ -146,16 +235,15 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
             .bind(MEJI_BASE + id)
             .execute(&mut *tx)
             .await?;
-        // 14 days from today, weekdays, a 6-hour shift; every fifth slot is already taken.
+        // 14 days from today, weekdays, one shift; every fifth slot is already taken.
         for day in 0..14 {
             let Some(date) = today.add_days(day) else { continue };
             if date.weekday() > 5 {
                 continue;
             }
-            let start = if morning { 8 * 60 } else { 14 * 60 };
             let mut k = 0;
             let mut m = start;
-            while m + minutes <= start + 6 * 60 {
+            while m + minutes <= start + hours * 60 {
                 let s = DateTime::new(date, m / 60, m % 60, OFFSET).expect("valid time");
                 let e =
                     DateTime::new(date, (m + minutes) / 60, (m + minutes) % 60, OFFSET).expect("valid time");
@@ -197,6 +285,30 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
                 .bind(LPU)
                 .bind(today.add_days(-5).unwrap_or(today).to_string())
                 .bind(today.add_days(30).unwrap_or(today).to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if attached(i) {
+            for (kind, lpu) in own_attachments(i) {
+                sqlx::query("INSERT INTO attachment (enp, kind, lpu_id, since) VALUES ($1, $2, $3, $4)")
+                    .bind(p.enp.expose())
+                    .bind(kind)
+                    .bind(lpu)
+                    .bind(since.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for (n, (code, valid)) in ldp_referrals(i).into_iter().enumerate() {
+            let (from, until) = if valid { (-3, 40) } else { (-40, -2) };
+            sqlx::query("INSERT INTO referral (id, number, enp, speciality_code, lpu_id, start_date, end_date) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(100_000_000_000_i64 + 1000 * (n as i64 + 1) + i as i64)
+                .bind(format!("НА-{:05}", 1000 * (n + 1) + i))
+                .bind(p.enp.expose())
+                .bind(code)
+                .bind(LPU)
+                .bind(today.add_days(from).unwrap_or(today).to_string())
+                .bind(today.add_days(until).unwrap_or(today).to_string())
                 .execute(&mut *tx)
                 .await?;
         }

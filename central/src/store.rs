@@ -85,7 +85,7 @@ CREATE TABLE IF NOT EXISTS lpu (id BIGINT PRIMARY KEY, parent_id BIGINT, name TE
 CREATE TABLE IF NOT EXISTS patient (enp TEXT PRIMARY KEY, birth_date TEXT NOT NULL, last_name TEXT NOT NULL,
   first_name TEXT NOT NULL, middle_name TEXT, sex TEXT NOT NULL, lpu_id BIGINT, attach_date TEXT);
 CREATE TABLE IF NOT EXISTS speciality (code TEXT PRIMARY KEY, name TEXT NOT NULL, first_level BIGINT NOT NULL,
-  male BIGINT NOT NULL, female BIGINT NOT NULL);
+  male BIGINT NOT NULL, female BIGINT NOT NULL, ldp_kind TEXT, preparation TEXT);
 CREATE TABLE IF NOT EXISTS doctor (id BIGINT PRIMARY KEY, lpu_id BIGINT NOT NULL, last_name TEXT NOT NULL,
   first_name TEXT NOT NULL, middle_name TEXT NOT NULL, speciality_code TEXT NOT NULL, room TEXT NOT NULL,
   complex_resource_id BIGINT NOT NULL, meji_id BIGINT NOT NULL DEFAULT 0);
@@ -97,6 +97,8 @@ CREATE TABLE IF NOT EXISTS appointment (id {ID}, enp TEXT NOT NULL, slot_id BIGI
   referral_id BIGINT);
 CREATE UNIQUE INDEX IF NOT EXISTS appointment_slot_active ON appointment (slot_id) WHERE active = 1;
 CREATE INDEX IF NOT EXISTS appointment_enp ON appointment (enp, active);
+CREATE TABLE IF NOT EXISTS attachment (enp TEXT NOT NULL, kind BIGINT NOT NULL, lpu_id BIGINT NOT NULL,
+  since TEXT NOT NULL, PRIMARY KEY (enp, kind));
 CREATE TABLE IF NOT EXISTS referral (id BIGINT PRIMARY KEY, number TEXT NOT NULL, enp TEXT NOT NULL,
   speciality_code TEXT NOT NULL, lpu_id BIGINT NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS request_log (scope TEXT NOT NULL, request_id TEXT NOT NULL, method TEXT NOT NULL,
@@ -223,34 +225,23 @@ impl Store {
             sqlx::query(stmt).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        // Databases made before doctors had a MEJI number (mainDoctor.mejiId) get the column;
-        // probed outside a transaction, since a failed statement aborts one on PostgreSQL.
-        if sqlx::query("SELECT meji_id FROM doctor WHERE 1 = 0").execute(&self.pool).await.is_err() {
-            sqlx::query("ALTER TABLE doctor ADD COLUMN meji_id BIGINT NOT NULL DEFAULT 0")
-                .execute(&self.pool)
-                .await?;
+        // Databases made before doctors had a MEJI number (mainDoctor.mejiId) get the column.
+        add_column(&self.pool, "doctor", "meji_id", "BIGINT NOT NULL DEFAULT 0").await?;
+        // Databases made before tests and procedures (LDP) were booked: every speciality so far
+        // is a doctor's, on the general attachment.
+        // And before own attachments (dental, gynaecological: `attach_kind` 1, 2).
+        for (column, kind) in [("ldp_kind", "TEXT"), ("preparation", "TEXT"), ("attach_kind", "BIGINT")] {
+            add_column(&self.pool, "speciality", column, kind).await?;
         }
         // Databases made before priority categories and duty cabinets: every ticket so far is
-        // ordinary (its rank is its issue time) and was assigned to no cabinet. Each column is
-        // probed on its own and added if missing; another node starting at the same moment may
-        // add it first, which is fine as long as it is there afterwards.
+        // ordinary (its rank is its issue time) and was assigned to no cabinet.
         for (column, kind) in [
             ("rank_utc", "BIGINT"),
             ("category", "TEXT"),
             ("assigned_room", "TEXT"),
             ("finished_utc", "BIGINT"),
         ] {
-            let probe = format!("SELECT {column} FROM ticket WHERE 1 = 0");
-            if sqlx::query(&probe).execute(&self.pool).await.is_err() {
-                let added = sqlx::query(&format!("ALTER TABLE ticket ADD COLUMN {column} {kind}"))
-                    .execute(&self.pool)
-                    .await;
-                if let Err(e) = added
-                    && sqlx::query(&probe).execute(&self.pool).await.is_err()
-                {
-                    return Err(e);
-                }
-            }
+            add_column(&self.pool, "ticket", column, kind).await?;
         }
         sqlx::query("UPDATE ticket SET rank_utc = issued_utc WHERE rank_utc IS NULL")
             .execute(&self.pool)
@@ -399,6 +390,23 @@ fn password_of(url: &str) -> Option<String> {
     Some(userinfo.split_once(':')?.1.to_owned())
 }
 
+/// Adds `column` to `table` if it is missing. Probed outside a transaction (a failed statement
+/// aborts one on PostgreSQL); another node starting at the same moment may add it first, which
+/// is fine as long as it is there afterwards.
+async fn add_column(pool: &AnyPool, table: &str, column: &str, kind: &str) -> Result<(), sqlx::Error> {
+    let probe = format!("SELECT {column} FROM {table} WHERE 1 = 0");
+    if sqlx::query(&probe).execute(pool).await.is_err() {
+        let added =
+            sqlx::query(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}")).execute(pool).await;
+        if let Err(e) = added
+            && sqlx::query(&probe).execute(pool).await.is_err()
+        {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 // ---- Rows -------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -455,6 +463,31 @@ pub struct SpecialityRow {
     pub first_level: bool,
     pub male: bool,
     pub female: bool,
+    /// A test or procedure (an LDP type: its resources are rooms, not doctors), `None` for a
+    /// doctor's speciality.
+    pub ldp: Option<domain::LdpKind>,
+    /// For a test or procedure: how to prepare (printed on the ticket); may be empty.
+    pub preparation: String,
+    /// Booked on an attachment of its own kind (EMIAS `typeAttach`: 1 dental, 2
+    /// gynaecological) when the patient has one; `None`: the general attachment.
+    pub attach_kind: Option<i64>,
+}
+
+/// The columns [`speciality_row`] reads, in order.
+pub const SPECIALITY_COLS: &str = "code, name, first_level, male, female, ldp_kind, preparation, attach_kind";
+
+/// A patient's attachment of `kind` (1 dental, 2 gynaecological): (clinic, since).
+pub async fn attachment(
+    ex: impl sqlx::Executor<'_, Database = Any>,
+    enp: &str,
+    kind: i64,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let r = sqlx::query("SELECT lpu_id, since FROM attachment WHERE enp = $1 AND kind = $2")
+        .bind(enp)
+        .bind(kind)
+        .fetch_optional(ex)
+        .await?;
+    r.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
 
 #[derive(Debug, Clone)]
@@ -564,7 +597,7 @@ pub async fn speciality(
     ex: impl sqlx::Executor<'_, Database = Any>,
     code: &str,
 ) -> Result<Option<SpecialityRow>, sqlx::Error> {
-    let r = sqlx::query("SELECT code, name, first_level, male, female FROM speciality WHERE code = $1")
+    let r = sqlx::query(&format!("SELECT {SPECIALITY_COLS} FROM speciality WHERE code = $1"))
         .bind(code)
         .fetch_optional(ex)
         .await?;
@@ -578,6 +611,9 @@ pub fn speciality_row(r: &AnyRow) -> Result<SpecialityRow, sqlx::Error> {
         first_level: r.try_get::<i64, _>(2)? != 0,
         male: r.try_get::<i64, _>(3)? != 0,
         female: r.try_get::<i64, _>(4)? != 0,
+        ldp: r.try_get::<Option<String>, _>(5)?.as_deref().and_then(domain::LdpKind::parse),
+        preparation: r.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
+        attach_kind: r.try_get(7)?,
     })
 }
 

@@ -628,3 +628,136 @@ async fn a_database_from_before_meji_numbers_gets_the_column() {
     let d = central::store::doctor(&store.pool, 7).await.unwrap().unwrap();
     assert_eq!((d.last_name.as_str(), d.meji_id), ("Иванова", 0), "kept, with the column added");
 }
+
+/// Tests and procedures by referral (LDP): listed with the referrals, never among the
+/// specialities; booked with a room's schedule, never without the referral; the appointment
+/// says how to prepare.
+#[tokio::test]
+async fn tests_and_procedures_are_booked_by_referral_with_a_room() {
+    let app = TestApp::new().await;
+    // Demo patient 2: a cardiologist, a blood test and an ECG.
+    let p = patient(2);
+    let specs = app.booking("getSpecialitiesInfo", who(&p)).await;
+    assert!(
+        ok(&specs)
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["code"].as_str().unwrap().len() == 4 && !s["code"].as_str().unwrap().starts_with('5'))
+    );
+    let refs = app.booking("getReferralsInfo", who(&p)).await;
+    let refs = ok(&refs).as_array().unwrap().clone();
+    assert_eq!(
+        refs.iter().map(|r| r["type"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["REF_TO_DOCTOR", "REF_TO_LDP", "REF_TO_LDP"]
+    );
+    let blood = refs.iter().find(|r| r["toLdp"]["ldpTypeId"] == "5001").expect("a blood test referral");
+    assert_eq!(blood["toLdp"]["ldpKind"], "lab");
+    assert_eq!(blood["toDoctor"]["specialityName"], "Общий анализ крови", "named for strict EMIAS clients");
+    // Without the referral: refused, in words about a test, not a doctor.
+    let v = app.booking("getDoctorsInfo", with(&p, json!({"specialityId": "5001"}))).await;
+    assert_eq!(err_code(&v), "REFERRAL_REQUIRED");
+    assert!(v["error"]["message"].as_str().unwrap().starts_with("На «Общий анализ крови»"), "{v}");
+    // With it: a room, with what it performs and no doctor.
+    let rid = blood["id"].clone();
+    let v = app.booking("getDoctorsInfo", with(&p, json!({"referralId": rid}))).await;
+    let room = &ok(&v)[0];
+    assert_eq!((room["id"].as_u64(), room["name"].as_str()), (Some(1101), Some("Процедурный кабинет")));
+    assert!(room.get("mainDoctor").is_none(), "{room}");
+    assert_eq!(room["ldpType"][0], json!({"code": "5001", "name": "Общий анализ крови"}));
+    let (start, end, cr) =
+        first_slot_with(&app, &p, json!({"availableResourceId": 1101, "referralId": rid}), 0).await;
+    // Blood is taken in the morning only.
+    let hour: u32 = start.as_str().unwrap()[11..13].parse().unwrap();
+    assert!((8..11).contains(&hour), "{start}");
+    let book = |referral: Value, request: &str| {
+        let mut extra = json!({"availableResourceId": 1101, "complexResourceId": cr, "startTime": start,
+            "endTime": end, "requestId": request});
+        if !referral.is_null() {
+            extra["referralId"] = referral;
+        }
+        with(&p, extra)
+    };
+    let v = app.booking("createAppointment", book(Value::Null, "no-referral")).await;
+    assert_eq!(err_code(&v), "REFERRAL_REQUIRED");
+    let v = app.booking("createAppointment", book(rid.clone(), "lab-1")).await;
+    let id = ok(&v)["appointmentId"].clone();
+    let mine = app.booking("getAppointmentReceptionsByPatient", who(&p)).await;
+    let a = ok(&mine).as_array().unwrap().iter().find(|a| a["id"] == id).unwrap().clone();
+    assert_eq!(a["roomNumber"], "105");
+    assert_eq!(a["toDoctor"]["doctorFio"], "Процедурный кабинет");
+    assert_eq!(a["toLdp"]["ldpKind"], "lab");
+    assert!(a["toLdp"]["preparation"].as_str().unwrap().starts_with("Натощак"), "{a}");
+    // The referral is used; a second blood test on it is the same test booked twice.
+    let refs = app.booking("getReferralsInfo", who(&p)).await;
+    let used = ok(&refs).as_array().unwrap().iter().find(|r| r["id"] == rid).unwrap().clone();
+    assert_eq!(used["countActiveAppointment"], 1);
+    let (start2, end2, _) =
+        first_slot_with(&app, &p, json!({"availableResourceId": 1101, "referralId": rid}), 1).await;
+    let v = app
+        .booking(
+            "createAppointment",
+            with(
+                &p,
+                json!({"availableResourceId": 1101, "complexResourceId": cr, "startTime": start2,
+                "endTime": end2, "referralId": rid, "requestId": "lab-2"}),
+            ),
+        )
+        .await;
+    assert_eq!(err_code(&v), "ALREADY_BOOKED", "{v}");
+    // Somebody else's referral to the same test does not open the room to them.
+    let other = patient(0);
+    let v = app.booking("getDoctorsInfo", with(&other, json!({"referralId": rid}))).await;
+    assert_eq!(err_code(&v), "REFERRAL_REQUIRED");
+    // An expired referral to a procedure (demo patient 4's physiotherapy).
+    let q = patient(4);
+    let refs = app.booking("getReferralsInfo", who(&q)).await;
+    let physio =
+        ok(&refs).as_array().unwrap().iter().find(|r| r["toLdp"]["ldpKind"] == "procedure").unwrap().clone();
+    let v = app.booking("getDoctorsInfo", with(&q, json!({"referralId": physio["id"]}))).await;
+    assert_eq!(err_code(&v), "REFERRAL_EXPIRED");
+}
+
+/// Dentists and gynaecologists are booked on an attachment of their own kind: where it is
+/// another clinic, the speciality says where and nothing here books it; where it is the branch,
+/// only the branch's doctor is offered.
+#[tokio::test]
+async fn own_attachments_decide_the_dentist_and_the_gynaecologist() {
+    let app = TestApp::new().await;
+    // Demo patient 5: his dentist is the dental clinic № 9.
+    let p = patient(5);
+    let info = app.booking("getPatientInfo3", who(&p)).await;
+    let kinds: Vec<(u64, u64)> = ok(&info)["attachments"]["attachment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["typeAttach"].as_u64().unwrap(), a["lpu"]["id"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(kinds, [(0, 1), (1, 50)], "general first, then dental");
+    let specs = app.booking("getSpecialitiesInfo", who(&p)).await;
+    let spec =
+        |code: &str| ok(&specs).as_array().unwrap().iter().find(|s| s["code"] == code).unwrap().clone();
+    assert_eq!(spec("2013")["attachedElsewhere"]["name"], "Стоматологическая поликлиника № 9");
+    assert_eq!(spec("2013")["areaType"][0]["code"], "1");
+    assert!(spec("2011").get("attachedElsewhere").is_none());
+    let v = app.booking("getDoctorsInfo", with(&p, json!({"specialityId": "2013"}))).await;
+    assert_eq!(err_code(&v), "PATIENT_NOT_ATTACHED");
+    assert!(v["error"]["message"].as_str().unwrap().contains("ул. Зелёная, 5"), "{v}");
+    let v =
+        app.booking("getAvailableResourceScheduleInfo", with(&p, json!({"availableResourceId": 501}))).await;
+    assert_eq!(err_code(&v), "PATIENT_NOT_ATTACHED");
+    // Demo patient 6: her dentist is the branch's, her gynaecologist a women's clinic elsewhere.
+    let q = patient(6);
+    let v = app.booking("getDoctorsInfo", with(&q, json!({"specialityId": "2013"}))).await;
+    let ids: Vec<u64> = ok(&v).as_array().unwrap().iter().map(|d| d["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [502], "the branch's dentist only");
+    let v =
+        app.booking("getAvailableResourceScheduleInfo", with(&q, json!({"availableResourceId": 501}))).await;
+    assert!(v["error"]["message"].as_str().unwrap().contains("ул. Лесная, 3"), "hers is the branch's: {v}");
+    let v = app.booking("getDoctorsInfo", with(&q, json!({"specialityId": "2001"}))).await;
+    assert!(v["error"]["message"].as_str().unwrap().contains("Женская консультация № 3"), "{v}");
+    // Everybody else: the general attachment serves, both dentists of the clinic.
+    let r = patient(0);
+    let v = app.booking("getDoctorsInfo", with(&r, json!({"specialityId": "2013"}))).await;
+    assert_eq!(ok(&v).as_array().unwrap().len(), 2);
+}

@@ -98,6 +98,7 @@ fn bookable(doctors: &Value) -> Option<(Value, Value)> {
 async fn every_method_answers_every_demo_patient_in_the_real_types() {
     let app = TestApp::new().await;
     let mut c = Contract::load();
+    let mut ldp_booked = 0;
     for p in demo::patients() {
         let i = p.index;
         book(
@@ -118,7 +119,33 @@ async fn every_method_answers_every_demo_patient_in_the_real_types() {
         }
         let referrals = book(&app, &mut c, Method::GetReferralsInfo, who(&p)).await;
         for r in referrals.as_ref().and_then(Value::as_array).into_iter().flatten() {
-            book(&app, &mut c, Method::GetDoctorsInfo, with(&p, json!({"referralId": r["id"]}))).await;
+            let rooms =
+                book(&app, &mut c, Method::GetDoctorsInfo, with(&p, json!({"referralId": r["id"]}))).await;
+            // A test by referral: a room's schedule, booked with the referral (no reception type).
+            if r["type"] == "REF_TO_LDP"
+                && let Some((room, cr)) = rooms.as_ref().and_then(bookable)
+            {
+                let by_referral = json!({"availableResourceId": room, "complexResourceId": cr,
+                    "referralId": r["id"]});
+                let schedule = book(
+                    &app,
+                    &mut c,
+                    Method::GetAvailableResourceScheduleInfo,
+                    with(&p, by_referral.clone()),
+                )
+                .await;
+                if let Some(slot) =
+                    schedule.as_ref().map(|s| s["scheduleOfDay"][0]["scheduleBySlot"][0]["slot"][0].clone())
+                {
+                    let mut v = with(&p, by_referral);
+                    let o = v.as_object_mut().unwrap();
+                    o.insert("startTime".into(), slot["startTime"].clone());
+                    o.insert("endTime".into(), slot["endTime"].clone());
+                    o.insert("requestId".into(), json!(format!("l{i}-{}", r["id"])));
+                    book(&app, &mut c, Method::CreateAppointment, v).await;
+                    ldp_booked += 1;
+                }
+            }
         }
         book(&app, &mut c, Method::GetAppointmentReceptionsByPatient, who(&p)).await;
         if let Some((doctor, cr)) = therapists.as_ref().and_then(bookable) {
@@ -197,6 +224,7 @@ async fn every_method_answers_every_demo_patient_in_the_real_types() {
     }
     let doctors = c.seen["getDoctorsInfo"].0;
     assert!(doctors >= demo::COUNT, "getDoctorsInfo checked {doctors} times");
+    assert!(ldp_booked >= 10, "tests and procedures booked by referral: {ldp_booked}");
 }
 
 /// The type changes, each applied to a real answer: the schema must reject every one.

@@ -197,6 +197,58 @@ fn booking_with_a_referral() {
 }
 
 #[test]
+fn a_blood_test_by_referral_is_booked_with_a_room_and_the_paper_says_how_to_prepare() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("lab");
+    // Demo patient 2 also holds referrals to a blood test and an ECG.
+    k.scan(2);
+    k.press("Мои направления");
+    assert!(k.shows("анализ, № НА-"), "the kind and the number: {:?}", k.labels());
+    k.press("Общий анализ крови");
+    assert_eq!(k.screen(), "doctors");
+    assert!(!k.shows("Выберите врача"), "rooms, not doctors: {:?}", k.labels());
+    k.press("Процедурный кабинет");
+    k.press("вт 24.11");
+    let slot = k.labels().into_iter().find(|l| l.ends_with("кабинет 105")).expect("a free slot");
+    k.press(&slot);
+    k.press("Записаться");
+    assert_eq!(k.screen(), "booked", "{:?}", k.labels());
+    assert!(k.shows("Подготовка: Натощак"), "{:?}", k.labels());
+    let booked = k.appointments_of(2);
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    assert_eq!(booked[0]["toLdp"]["ldpKind"], "lab");
+    let paper = k.receipts();
+    assert_eq!(paper.len(), 1);
+    let text = paper[0].join("\n");
+    for want in
+        ["ЗАПИСЬ НА АНАЛИЗ", "Общий анализ крови: Процедурный кабинет", "Кабинет 105", "Подготовка: Натощак"]
+    {
+        assert!(text.contains(want), "missing {want:?} on paper:\n{text}");
+    }
+}
+
+#[test]
+fn a_dentist_in_another_clinic_is_named_not_offered() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("attached-elsewhere");
+    // Demo patient 5 is attached to a dental clinic of his own.
+    k.scan(5);
+    k.press("Записаться к врачу");
+    assert_eq!(k.screen(), "specialities");
+    assert!(k.shows("Стоматологическая поликлиника №\u{a0}9, ул. Зелёная, 5"), "{:?}", k.labels());
+    assert_eq!(k.enabled("Стоматолог"), Some(false), "greyed, like a doctor without free time");
+    assert_eq!(k.enabled("Терапевт"), Some(true));
+    // Demo patient 6's dentist is the branch's: one doctor, there.
+    k.scan(6);
+    k.press("Записаться к врачу");
+    assert_eq!(k.enabled("Стоматолог"), Some(true));
+    k.press("Стоматолог");
+    assert_eq!(k.screen(), "doctors");
+    assert!(k.shows("Морозова Ирина Викторовна") && !k.shows("Зайцев"), "{:?}", k.labels());
+    assert!(k.shows("ул. Лесная, 3"), "the branch's address: {:?}", k.labels());
+}
+
+#[test]
 fn central_down_gives_an_offline_ticket_that_reaches_central_later() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut k = Kiosk::start("offline");

@@ -35,6 +35,43 @@ pub struct Speciality {
     /// Sex limits as EMIAS reports them (`male`/`female` flags).
     pub male: bool,
     pub female: bool,
+    /// A dentist or gynaecologist the patient is attached to in another clinic: its name and
+    /// address, to say where to go ("Стоматологическая поликлиника № 9, ул. Зелёная, 5").
+    #[serde(default)]
+    pub attached_elsewhere: Option<String>,
+}
+
+/// A test or procedure booked by referral (EMIAS "ЛДП": laboratory, diagnostics,
+/// procedures). It is booked with a room or device, not a doctor, and may need preparation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LdpKind {
+    /// A laboratory test (blood, urine).
+    Lab,
+    /// An examination: ECG, ultrasound, X-ray.
+    Diagnostic,
+    /// A treatment: physiotherapy, injections.
+    Procedure,
+}
+
+impl LdpKind {
+    /// The name on the wire (`toLdp.ldpKind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LdpKind::Lab => "lab",
+            LdpKind::Diagnostic => "diagnostic",
+            LdpKind::Procedure => "procedure",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LdpKind> {
+        match s {
+            "lab" => Some(LdpKind::Lab),
+            "diagnostic" => Some(LdpKind::Diagnostic),
+            "procedure" => Some(LdpKind::Procedure),
+            _ => None,
+        }
+    }
 }
 
 /// A room a doctor receives in.
@@ -46,12 +83,16 @@ pub struct Cabinet {
     pub address: String,
 }
 
-/// A doctor's bookable schedule as the patient chooses it.
+/// A doctor's bookable schedule as the patient chooses it, or a room's (a test by referral).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Doctor {
     pub id: DoctorId,
-    /// Doctors' names are public information, shown in full on screen.
+    /// Doctors' names are public information, shown in full on screen. A room's name
+    /// ("Процедурный кабинет") when `room_only`.
     pub name: String,
+    /// A room or device for tests and procedures, not a doctor: the name is not a person's.
+    #[serde(default)]
+    pub room_only: bool,
     pub speciality_code: String,
     pub speciality_name: String,
     pub lpu: LpuId,
@@ -84,9 +125,15 @@ pub struct Appointment {
     pub room: String,
     pub lpu_name: String,
     pub lpu_address: String,
+    /// A test or procedure (then `doctor_name` is the room's name), `None` for a doctor.
+    #[serde(default)]
+    pub ldp: Option<LdpKind>,
+    /// How to prepare, what to bring ("Натощак…"); empty when nothing is needed.
+    #[serde(default)]
+    pub preparation: String,
 }
 
-/// A referral to a specialist who cannot be booked directly.
+/// A referral to a specialist who cannot be booked directly, or to a test or procedure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Referral {
     pub id: ReferralId,
@@ -98,6 +145,9 @@ pub struct Referral {
     pub lpu_name: String,
     /// How many active appointments already use it.
     pub active_appointments: u32,
+    /// A test or procedure (`speciality_*` then name it), `None` for a doctor.
+    #[serde(default)]
+    pub ldp: Option<LdpKind>,
 }
 
 impl Referral {

@@ -45,6 +45,7 @@ fn docs() -> [TicketDoc; 2] {
         TicketDoc::Appointment(AppointmentTicket {
             clinic: "Городская поликлиника № 1".into(),
             address: "ул. Садовая, 12".into(),
+            heading: "ЗАПИСЬ К ВРАЧУ".into(),
             speciality: "Терапевт".into(),
             doctor: "Иванова М. П.".into(),
             cabinet: "214".into(),
@@ -53,6 +54,7 @@ fn docs() -> [TicketDoc; 2] {
             patient: "Петрова А. В.".into(),
             appointment_id: 5002,
             cancel_hint: "в инфомате или по телефону +7 495 000-00-00".into(),
+            preparation: String::new(),
         }),
     ]
 }

@@ -28,6 +28,7 @@ fn appointment() -> TicketDoc {
     TicketDoc::Appointment(AppointmentTicket {
         clinic: "Городская поликлиника № 1".into(),
         address: "ул. Садовая, 12".into(),
+        heading: "ЗАПИСЬ К ВРАЧУ".into(),
         speciality: "Терапевт".into(),
         doctor: layout::surname_with_initials("Иванова Мария Петровна"),
         cabinet: "214".into(),
@@ -36,6 +37,25 @@ fn appointment() -> TicketDoc {
         patient: "Петрова А. В.".into(),
         appointment_id: 5002,
         cancel_hint: "в инфомате или по телефону +7 495 000-00-00".into(),
+        preparation: String::new(),
+    })
+}
+
+/// A blood test by referral: a room, not a doctor, and what to do before coming.
+fn lab() -> TicketDoc {
+    TicketDoc::Appointment(AppointmentTicket {
+        clinic: "Городская поликлиника № 1".into(),
+        address: "ул. Садовая, 12".into(),
+        heading: "ЗАПИСЬ НА АНАЛИЗ".into(),
+        speciality: "Общий анализ крови".into(),
+        doctor: "Процедурный кабинет".into(),
+        cabinet: "105".into(),
+        when: "вт, 24.11.2026, 08:10".into(),
+        number: "1-000017".into(),
+        patient: "Петрова А. В.".into(),
+        appointment_id: 17,
+        cancel_hint: "в инфомате или по телефону +7 495 000-00-00".into(),
+        preparation: "Натощак, воду пить можно.".into(),
     })
 }
 
@@ -84,6 +104,7 @@ fn every_ticket_qr_decodes_back_from_the_png() {
             (walk_in(false), "INFOMAT:T:a1b2c3d4-0017"),
             (walk_in(true), "INFOMAT:T:a1b2c3d4-0017"),
             (appointment(), "INFOMAT:A:5002"),
+            (lab(), "INFOMAT:A:17"),
         ] {
             let bytes = layout::encode(&doc, cfg).unwrap();
             let receipts = render_stream(&bytes, Family::Epson, cfg.paper.dots());
@@ -95,6 +116,7 @@ fn every_ticket_qr_decodes_back_from_the_png() {
             let kind = match &doc {
                 TicketDoc::WalkIn(t) if t.offline => "walkin-offline",
                 TicketDoc::WalkIn(_) => "walkin",
+                TicketDoc::Appointment(a) if !a.preparation.is_empty() => "lab",
                 _ => "appointment",
             };
             std::fs::write(out_dir().join(format!("{kind}-{name}.png")), &png).unwrap();
@@ -102,9 +124,9 @@ fn every_ticket_qr_decodes_back_from_the_png() {
             assert_eq!(decode_qr(&decoded), vec![want_qr.to_owned()], "{name} {kind}");
             if cfg.text != TextMode::Raster {
                 assert!(
-                    r.lines
+                    r.lines.iter().any(|l| ["К2-005", "Д-017", "Кабинет 214", "Кабинет 105"]
                         .iter()
-                        .any(|l| l.contains("К2-005") || l.contains("Д-017") || l.contains("Кабинет 214")),
+                        .any(|w| l.contains(w))),
                     "{name}: {:?}",
                     r.lines
                 );
@@ -132,6 +154,23 @@ fn appointment_ticket_text_is_complete_and_private() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
     assert!(!text.contains("Мария") && !text.contains("Анна"), "no full names on paper");
+}
+
+#[test]
+fn lab_ticket_says_what_room_and_how_to_prepare() {
+    for paper in [Paper::Mm80, Paper::Mm58] {
+        let cfg = LayoutConfig { paper, text: TextMode::CodePage { page: CodePage::Pc866, number: 17 } };
+        let r = &render_stream(&layout::encode(&lab(), cfg).unwrap(), Family::Epson, paper.dots())[0];
+        let text = r.lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+        for want in [
+            "ЗАПИСЬ НА АНАЛИЗ",
+            "Общий анализ крови: Процедурный кабинет",
+            "Кабинет 105",
+            "Подготовка: Натощак, воду пить можно.",
+        ] {
+            assert!(text.contains(want), "{paper:?}: missing {want:?} in {:?}", r.lines);
+        }
+    }
 }
 
 #[test]

@@ -27,6 +27,7 @@ fn doctors(today: Date) -> Vec<Doctor> {
         .map(|i| Doctor {
             id: DoctorId(100 + i),
             name: format!("Доктор Номер {i}"),
+            room_only: false,
             speciality_code: "2011".into(),
             speciality_name: "Терапевт".into(),
             lpu: LpuId(1),
@@ -93,6 +94,7 @@ fn one_round(today: Date, out: &mut Vec<u64>) {
             first_level: true,
             male: true,
             female: true,
+            attached_elsewhere: None,
         }]),
         now,
         out,

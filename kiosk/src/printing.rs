@@ -1,6 +1,6 @@
 //! From the session's print documents and the configuration to the printer driver's terms.
 
-use domain::{DateTime, DeviceErrorKind};
+use domain::{DateTime, DeviceErrorKind, LdpKind};
 use drivers::link::Opener;
 use drivers::printer::codepage::CodePage;
 use drivers::printer::layout::{
@@ -46,8 +46,19 @@ pub fn ticket_doc(doc: &PrintDoc, kiosk: &KioskConfig) -> TicketDoc {
         PrintDoc::Appointment { appointment: a, patient } => TicketDoc::Appointment(AppointmentTicket {
             clinic: a.lpu_name.clone(),
             address: a.lpu_address.clone(),
+            heading: match a.ldp {
+                None => "ЗАПИСЬ К ВРАЧУ",
+                Some(LdpKind::Lab) => "ЗАПИСЬ НА АНАЛИЗ",
+                Some(LdpKind::Diagnostic) => "ЗАПИСЬ НА ИССЛЕДОВАНИЕ",
+                Some(LdpKind::Procedure) => "ЗАПИСЬ НА ПРОЦЕДУРУ",
+            }
+            .to_owned(),
             speciality: a.speciality_name.clone(),
-            doctor: layout::surname_with_initials(&a.doctor_name),
+            // A doctor by surname and initials; a room by its name ("Процедурный кабинет").
+            doctor: match a.ldp {
+                None => layout::surname_with_initials(&a.doctor_name),
+                Some(_) => a.doctor_name.clone(),
+            },
             cabinet: a.room.clone(),
             // The weekday first, as on screen: "is that my Thursday?"; the date in figures to
             // fit one double-size line on 80 mm (24 characters) with the year paper outlives.
@@ -65,6 +76,7 @@ pub fn ticket_doc(doc: &PrintDoc, kiosk: &KioskConfig) -> TicketDoc {
             } else {
                 format!("в инфомате или по телефону {}", kiosk.registry_phone)
             },
+            preparation: a.preparation.clone(),
         }),
     }
 }

@@ -59,6 +59,8 @@ fn appointment(id: u64) -> Appointment {
         room: s.cabinet,
         lpu_name: "ГП 1".into(),
         lpu_address: "ул. Садовая, 12".into(),
+        ldp: None,
+        preparation: String::new(),
     }
 }
 
@@ -187,6 +189,8 @@ fn success(kind: PendingKind, n: usize, seq: u64) -> Reply {
                     first_level: i != 2,
                     male: i != 1,
                     female: true,
+                    // The fourth is a dentist the patient is attached to elsewhere.
+                    attached_elsewhere: (i == 3).then(|| "СП № 9, ул. Зелёная, 5".to_owned()),
                 })
                 .collect(),
         ),
@@ -195,6 +199,7 @@ fn success(kind: PendingKind, n: usize, seq: u64) -> Reply {
                 .map(|i| Doctor {
                     id: DoctorId(i as u64),
                     name: format!("D{i}"),
+                    room_only: false,
                     speciality_code: "2011".into(),
                     speciality_name: "Терапевт".into(),
                     lpu: LpuId(1),
@@ -226,6 +231,8 @@ fn success(kind: PendingKind, n: usize, seq: u64) -> Reply {
                     valid_until: today().add_days(if i == 1 { -1 } else { 20 }).unwrap(),
                     lpu_name: "ГП 1".into(),
                     active_appointments: 0,
+                    // The third is a blood test.
+                    ldp: (i == 2).then_some(domain::LdpKind::Lab),
                 })
                 .collect(),
         ),

@@ -56,6 +56,20 @@ pub struct Lpu {
 pub struct Attachment {
     pub lpu: Lpu,
     pub create_date: Date,
+    /// Ours: the kind, as `getPatientInfo3`'s `typeAttach` numbers them: 0 general, 1 dental,
+    /// 2 gynaecological. Absent from other servers: general.
+    #[serde(default)]
+    pub type_attach: u8,
+}
+
+/// Ours, on a speciality booked on an attachment of its own (a dentist, a gynaecologist) when
+/// the patient's attachment for it is a clinic the caller does not serve: where to go instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachedElsewhere {
+    pub lpu_id: u32,
+    pub name: String,
+    pub address: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +128,9 @@ pub struct SpecialityInfo {
     /// Ours: bookable without a referral.
     #[serde(default = "yes")]
     pub first_level: bool,
+    /// Ours: the patient is attached elsewhere for this speciality (see [`AttachedElsewhere`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached_elsewhere: Option<AttachedElsewhere>,
 }
 
 fn yes() -> bool {
@@ -204,7 +221,9 @@ pub struct DoctorInfo {
     pub ar_speciality_id: Option<u64>,
     #[serde(default)]
     pub ar_speciality_name: Option<String>,
-    pub main_doctor: MainDoctor,
+    /// Absent for a test/procedure resource (a room or device), which has `ldp_type` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main_doctor: Option<MainDoctor>,
     #[serde(default)]
     pub reception_type: Vec<ReceptionType>,
     #[serde(default)]
@@ -274,6 +293,26 @@ pub struct ToDoctor {
     pub reception_type_id: Option<String>,
 }
 
+/// Ours, on a referral to a test or procedure (`type: "REF_TO_LDP"`) and on an appointment
+/// booked with one: what it is and how to prepare. `toDoctor` still names it for EMIAS clients
+/// that require that field (`specialityId`/`specialityName` = the LDP type).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToLdp {
+    #[serde(deserialize_with = "str_or_int")]
+    pub ldp_type_id: String,
+    pub ldp_type_name: String,
+    /// `lab`, `diagnostic` or `procedure`.
+    pub ldp_kind: String,
+    /// What to bring, how to prepare ("Натощак…"); empty when nothing is needed.
+    #[serde(default)]
+    pub preparation: String,
+}
+
+/// `getReferralsInfo` item types.
+pub const REF_TO_DOCTOR: &str = "REF_TO_DOCTOR";
+pub const REF_TO_LDP: &str = "REF_TO_LDP";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reception {
@@ -292,6 +331,9 @@ pub struct Reception {
     /// Ours: the number printed on tickets (EMIAS clients ignore it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appointment_number: Option<String>,
+    /// Ours: set when the appointment is a test or procedure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_ldp: Option<ToLdp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -319,6 +361,9 @@ pub struct ReferralInfo {
     pub to_doctor: ReferralToDoctor,
     #[serde(default)]
     pub count_active_appointment: u32,
+    /// Ours: set on a `REF_TO_LDP` referral.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_ldp: Option<ToLdp>,
 }
 
 // ---- Params -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ fn tolerant_where_clients_vary() {
     }))
     .unwrap();
     assert!(s.schedule_of_day.is_empty(), "absent scheduleOfDay means nothing free");
-    assert_eq!(s.available_resource.main_doctor.second_name, None);
+    assert_eq!(s.available_resource.main_doctor.unwrap().second_name, None);
 }
 
 #[test]
@@ -229,10 +229,8 @@ fn doctors_are_read_in_the_shapes_other_servers_send_and_written_in_the_real_one
     loose["mainDoctor"]["mejiId"] = Value::Null;
     loose["complexResource"][0]["room"]["addressPointId"] = Value::Null;
     let d: DoctorInfo = serde_json::from_value(loose).unwrap();
-    assert_eq!(
-        (d.main_doctor.speciality_id, d.ar_speciality_id, d.main_doctor.meji_id),
-        (2011, Some(2011), None)
-    );
+    let main = d.main_doctor.clone().unwrap();
+    assert_eq!((main.speciality_id, d.ar_speciality_id, main.meji_id), (2011, Some(2011), None));
     assert!(d.reception_type[0].primary && !d.reception_type[0].home);
     // Written back in the real service's types: integers, "true"/"false", no null id.
     let out = serde_json::to_value(&d).unwrap();
@@ -259,4 +257,29 @@ fn a_board_only_reads_and_reports_itself_and_every_role_has_a_name() {
             assert!(m.writes() && auth::identifies_patient(m), "{m}");
         }
     }
+}
+
+#[test]
+fn a_test_room_has_ldp_types_and_no_doctor() {
+    let room = json!({"id": 1101, "lpuId": 1, "name": "Процедурный кабинет", "arType": 1,
+        "specialityChangeAbility": false, "arSpecialityId": 5001, "arSpecialityName": "Общий анализ крови",
+        "receptionType": [], "ldpType": [{"code": "5001", "name": "Общий анализ крови"}], "samplingType": [],
+        "complexResource": [], "district": false, "replacement": false, "nondistrict": true,
+        "availableByReferral": true});
+    let d: DoctorInfo = serde_json::from_value(room).unwrap();
+    assert!(d.main_doctor.is_none());
+    assert_eq!(d.ldp_type[0].code, "5001");
+    let out = serde_json::to_value(&d).unwrap();
+    assert!(out.get("mainDoctor").is_none(), "absent, not null: strict clients reject null");
+    let referral: ReferralInfo = serde_json::from_value(json!({"id": 100000001002u64, "number": "НА-01002",
+        "startTime": "2026-11-18", "endTime": "2026-12-23", "type": "REF_TO_LDP", "lpuId": 1, "lpuName": "ГП",
+        "toDoctor": {"specialityId": "5001", "specialityName": "Общий анализ крови"},
+        "toLdp": {"ldpTypeId": 5001, "ldpTypeName": "Общий анализ крови", "ldpKind": "lab",
+                  "preparation": "Натощак"}, "countActiveAppointment": 0}))
+    .unwrap();
+    let ldp = referral.to_ldp.unwrap();
+    assert_eq!(
+        (ldp.ldp_type_id.as_str(), ldp.ldp_kind.as_str(), referral.kind.as_str()),
+        ("5001", "lab", REF_TO_LDP)
+    );
 }

@@ -76,13 +76,17 @@ pub struct WalkInTicket {
     pub offline: bool,
 }
 
-/// An appointment ticket. The patient appears as surname and initials only.
+/// An appointment ticket: with a doctor, or for a test or procedure in a room. The patient
+/// appears as surname and initials only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppointmentTicket {
     pub clinic: String,
     pub address: String,
+    /// `ЗАПИСЬ К ВРАЧУ`, `ЗАПИСЬ НА АНАЛИЗ`...: fits one double-width line (24 on 80 mm).
+    pub heading: String,
+    /// The speciality, or the test ("Общий анализ крови").
     pub speciality: String,
-    /// `Иванова М. П.`
+    /// `Иванова М. П.`, or the room ("Процедурный кабинет").
     pub doctor: String,
     pub cabinet: String,
     /// `пн, 23.11.2026, 09:40` (the kiosk writes the weekday first, as on screen).
@@ -93,6 +97,8 @@ pub struct AppointmentTicket {
     pub appointment_id: u64,
     /// How to cancel: "в инфомате или по телефону ...".
     pub cancel_hint: String,
+    /// For a test or procedure: how to prepare, what to bring; empty for none.
+    pub preparation: String,
 }
 
 /// The technician's test page.
@@ -319,11 +325,15 @@ pub fn encode(doc: &TicketDoc, cfg: LayoutConfig) -> Result<Vec<u8>, LayoutError
             d.align(JustifyMode::CENTER)?;
             d.text(&a.clinic, 1, 1, true)?;
             d.text(&a.address, 1, 1, false)?;
-            d.text("ЗАПИСЬ К ВРАЧУ", 2, 1, true)?;
+            d.text(&a.heading, 2, 1, true)?;
             d.align(JustifyMode::LEFT)?;
             d.text(&format!("{}: {}", a.speciality, a.doctor), 1, 1, false)?;
             d.text(&format!("Кабинет {}", a.cabinet), 2, 2, true)?;
             d.text(&a.when, 2, 2, true)?;
+            // Read at home the evening before: it must stand out from the fine print.
+            if !a.preparation.is_empty() {
+                d.text(&format!("Подготовка: {}", a.preparation), 1, 1, true)?;
+            }
             d.text(&format!("Запись № {}", a.number), 1, 1, false)?;
             d.text(&format!("Пациент: {}", a.patient), 1, 1, false)?;
             d.text(&format!("Отменить или перенести: {}", a.cancel_hint), 1, 1, false)?;

@@ -2,13 +2,13 @@
 //! domain types.
 
 use domain::{
-    Appointment, AppointmentId, BirthDate, Cabinet, Doctor, DoctorId, FullName, LpuId, Patient, QueueTicket,
-    Referral, ReferralId, ScheduleDay, Slot, Speciality,
+    Appointment, AppointmentId, BirthDate, Cabinet, Doctor, DoctorId, FullName, LdpKind, LpuId, Patient,
+    QueueTicket, Referral, ReferralId, ScheduleDay, Slot, Speciality,
 };
 use protocol::{
     AppointmentCreated, BookParams, CancelParams, DoctorInfo, DoctorsParams, EnqueueParams,
     PatientInfoParams, PatientParams, Reception, ReferralInfo, ScheduleInfo, ScheduleParams, SpecialityInfo,
-    SyncParams, SyncedTicket, call,
+    SyncParams, SyncedTicket, ToLdp, call,
 };
 
 use super::client::{CallError, Client};
@@ -22,17 +22,39 @@ fn who(c: &Credentials) -> PatientParams {
 }
 
 fn speciality(s: SpecialityInfo) -> Speciality {
-    Speciality { code: s.code, name: s.name, first_level: s.first_level, male: s.male, female: s.female }
+    Speciality {
+        code: s.code,
+        name: s.name,
+        first_level: s.first_level,
+        male: s.male,
+        female: s.female,
+        // "№ 9" stays on one line.
+        attached_elsewhere: s
+            .attached_elsewhere
+            .map(|a| format!("{}, {}", a.name, a.address).replace("№ ", "№\u{a0}")),
+    }
 }
 
 fn doctor(d: DoctorInfo) -> Doctor {
     let cr = d.complex_resource.into_iter().next();
     let room = cr.as_ref().and_then(|c| c.room.clone());
+    // A doctor names the speciality; a room for tests names what it performs (and has no
+    // doctor). A resource with neither still books: it is named by `arSpeciality*`.
+    let room_only = d.main_doctor.is_none();
+    let (speciality_code, speciality_name) = match (d.main_doctor, d.ldp_type.into_iter().next()) {
+        (Some(m), _) => (m.speciality_id.to_string(), m.speciality_name),
+        (None, Some(t)) => (t.code, t.name),
+        (None, None) => (
+            d.ar_speciality_id.map(|i| i.to_string()).unwrap_or_default(),
+            d.ar_speciality_name.unwrap_or_default(),
+        ),
+    };
     Doctor {
         id: DoctorId(d.id),
         name: d.name,
-        speciality_code: d.main_doctor.speciality_id.to_string(),
-        speciality_name: d.main_doctor.speciality_name,
+        room_only,
+        speciality_code,
+        speciality_name,
         lpu: LpuId(d.lpu_id),
         nearest_free: room.as_ref().map(|r| r.availability_date),
         complex_resource_id: cr.map(|c| c.id),
@@ -62,7 +84,16 @@ fn schedule(s: ScheduleInfo) -> Vec<ScheduleDay> {
         .collect()
 }
 
+/// A test or procedure as the session knows it: its kind and how to prepare.
+fn ldp(t: Option<ToLdp>) -> (Option<LdpKind>, String) {
+    match t {
+        Some(t) => (LdpKind::parse(&t.ldp_kind).or(Some(LdpKind::Diagnostic)), t.preparation),
+        None => (None, String::new()),
+    }
+}
+
 fn appointment(r: Reception) -> Appointment {
+    let (ldp, preparation) = ldp(r.to_ldp);
     Appointment {
         id: AppointmentId(r.id),
         number: r.appointment_number.unwrap_or_else(|| r.id.to_string()),
@@ -74,10 +105,17 @@ fn appointment(r: Reception) -> Appointment {
         room: r.room_number,
         lpu_name: r.name_lpu,
         lpu_address: r.lpu_address,
+        ldp,
+        preparation,
     }
 }
 
 fn referral(r: ReferralInfo) -> Referral {
+    // A server that sends REF_TO_LDP without our `toLdp` still gets a test, of no known kind.
+    let (ldp, _) = match r.to_ldp {
+        None if r.kind == protocol::REF_TO_LDP => (Some(LdpKind::Diagnostic), String::new()),
+        t => ldp(t),
+    };
     Referral {
         id: ReferralId(r.id),
         number: r.number,
@@ -87,6 +125,7 @@ fn referral(r: ReferralInfo) -> Referral {
         valid_until: r.end_time,
         lpu_name: r.lpu_name,
         active_appointments: r.count_active_appointment,
+        ldp,
     }
 }
 

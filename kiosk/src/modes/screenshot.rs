@@ -24,7 +24,7 @@ use crate::runtime::Core;
 use crate::session::{Action, CentralError, Event, Lang, PrinterHealth, SessionConfig};
 
 /// Every screen `--screen` accepts; `attract` first.
-pub const SCREENS: [&str; 25] = [
+pub const SCREENS: [&str; 27] = [
     "attract",
     "enter-enp",
     "enter-enp-error",
@@ -43,6 +43,8 @@ pub const SCREENS: [&str; 25] = [
     "appointment",
     "confirm-cancel",
     "referrals",
+    "referral-rooms",
+    "booked-test",
     "needs-referral",
     "waiting",
     "help",
@@ -362,6 +364,16 @@ fn reach(name: &str, look: Look) -> Result<Core, ShotError> {
                     }
                 }
                 "referrals" => tap(&mut core, Action::Referrals),
+                // The blood test: rooms, not doctors; then booked, with its preparation.
+                "referral-rooms" | "booked-test" => {
+                    tap(&mut core, Action::Referrals);
+                    tap(&mut core, Action::Choose(1));
+                    if name == "booked-test" {
+                        tap(&mut core, Action::Choose(0));
+                        tap(&mut core, Action::ChooseSlot(0));
+                        tap(&mut core, Action::Confirm);
+                    }
+                }
                 "needs-referral" => {
                     tap(&mut core, Action::Book);
                     let i = cardiologist(&core);

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use domain::BirthDate;
 use domain::{
-    Appointment, AppointmentId, Cabinet, Date, DateTime, Doctor, DoctorId, Enp, LpuId, Patient, QueueTicket,
-    ScheduleDay, Slot, Speciality, TicketNumber,
+    Appointment, AppointmentId, Cabinet, Date, DateTime, Doctor, DoctorId, Enp, LdpKind, LpuId, Patient,
+    QueueTicket, Referral, ReferralId, ScheduleDay, Slot, Speciality, TicketNumber,
 };
 
 use crate::session::{CentralCall, CentralError, Credentials, Reply};
@@ -19,6 +19,8 @@ pub struct StandInClinic {
     pub patients: Vec<Patient>,
     specialities: Vec<Speciality>,
     doctors: Vec<Doctor>,
+    /// Every patient's referrals: to a cardiologist, a blood test, and an expired one.
+    referrals: Vec<Referral>,
     free: BTreeMap<DoctorId, Vec<Slot>>,
     booked: Vec<(Enp, Appointment)>,
     tickets: u32,
@@ -52,12 +54,14 @@ impl StandInClinic {
             first_level,
             male: true,
             female: true,
+            attached_elsewhere: None,
         };
         let cabinet =
             |n: &str| Cabinet { number: n.into(), lpu: LPU, address: "ул. Садовая, 12".into() };
         let doctor = |id, name: &str, code: &str, sname: &str, room: &str| Doctor {
             id: DoctorId(id),
             name: name.into(),
+            room_only: code.starts_with('5'),
             speciality_code: code.into(),
             speciality_name: sname.into(),
             lpu: LPU,
@@ -70,6 +74,23 @@ impl StandInClinic {
             doctor(102, "Смирнов Олег Игоревич", "2011", "Терапевт", "215"),
             doctor(201, "Кузнецова Елена Сергеевна", "2019", "Офтальмолог", "310"),
             doctor(301, "Попов Андрей Викторович", "2045", "Кардиолог", "402"),
+            doctor(1101, "Процедурный кабинет", "5001", "Общий анализ крови", "105"),
+        ];
+        let referral = |id: u64, code: &str, name: &str, ldp, until| Referral {
+            id: ReferralId(100_000_000_000 + id),
+            number: format!("НА-{id:05}"),
+            speciality_code: code.into(),
+            speciality_name: name.into(),
+            valid_from: today.add_days(-5).unwrap_or(today),
+            valid_until: today.add_days(until).unwrap_or(today),
+            lpu_name: "Городская поликлиника № 1".into(),
+            active_appointments: 0,
+            ldp,
+        };
+        let referrals = vec![
+            referral(1002, "2045", "Кардиолог", None, 30),
+            referral(2002, "5001", "Общий анализ крови", Some(LdpKind::Lab), 40),
+            referral(3002, "5004", "Физиотерапия", Some(LdpKind::Procedure), -2),
         ];
         let mut free = BTreeMap::new();
         for d in &doctors {
@@ -93,8 +114,14 @@ impl StandInClinic {
                 spec("2011", "Терапевт", true),
                 spec("2019", "Офтальмолог", true),
                 spec("2045", "Кардиолог", false),
+                // Her dentist is in another clinic: the list says which.
+                Speciality {
+                    attached_elsewhere: Some("Стоматологическая поликлиника №\u{a0}9, ул. Зелёная, 5".into()),
+                    ..spec("2013", "Стоматолог", true)
+                },
             ],
             doctors,
+            referrals,
             free,
             booked: Vec::new(),
             tickets: 0,
@@ -116,8 +143,12 @@ impl StandInClinic {
             CentralCall::Doctors { query, .. } => {
                 let code = match query {
                     crate::session::DoctorQuery::Speciality { code, .. } => code.clone(),
-                    crate::session::DoctorQuery::Referral { .. } => {
-                        return Err(CentralError::ReferralExpired);
+                    crate::session::DoctorQuery::Referral { id, .. } => {
+                        let r = self.referrals.iter().find(|r| r.id == *id);
+                        match r.filter(|r| r.valid_on(self.today)) {
+                            Some(r) => r.speciality_code.clone(),
+                            None => return Err(CentralError::ReferralExpired),
+                        }
                     }
                 };
                 Reply::Doctors(self.doctors.iter().filter(|d| d.speciality_code == code).cloned().collect())
@@ -146,7 +177,7 @@ impl StandInClinic {
             CentralCall::Appointments => Reply::Appointments(
                 self.booked.iter().filter(|(e, _)| *e == patient.enp).map(|(_, a)| a.clone()).collect(),
             ),
-            CentralCall::Referrals => Reply::Referrals(Vec::new()),
+            CentralCall::Referrals => Reply::Referrals(self.referrals.clone()),
             // A morning queue: three waiting, about twenty minutes.
             CentralCall::QueueOutlook => Reply::Outlook(crate::session::QueueOutlook {
                 waiting: self.tickets + 3,
@@ -196,6 +227,12 @@ impl StandInClinic {
             room: slot.cabinet.clone(),
             lpu_name: "Городская поликлиника № 1".into(),
             lpu_address: "ул. Садовая, 12".into(),
+            ldp: d.room_only.then_some(LdpKind::Lab),
+            preparation: if d.room_only {
+                "Натощак, воду пить можно.".into()
+            } else {
+                String::new()
+            },
         };
         self.booked.push((patient.enp, a.clone()));
         Ok(a)

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use domain::{Appointment, QueueTicket};
-use domain::{AppointmentId, BirthDate, DoctorId, Enp, FullName, ReferralId, Slot};
+use domain::{AppointmentId, BirthDate, DoctorId, Enp, FullName, LdpKind, ReferralId, Slot};
 
 /// Names one request for the whole life of the process: a reply carries it back, and a reply
 /// whose id the current screen is not waiting for is dropped. Ids never repeat, even across
@@ -28,8 +28,16 @@ pub struct Credentials {
 /// Which doctors the patient is choosing between.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DoctorQuery {
-    Speciality { code: String, name: String },
-    Referral { id: ReferralId, speciality_name: String },
+    Speciality {
+        code: String,
+        name: String,
+    },
+    /// `ldp`: the referral is to a test or procedure (rooms, not doctors, take it).
+    Referral {
+        id: ReferralId,
+        speciality_name: String,
+        ldp: Option<LdpKind>,
+    },
 }
 
 /// One call to central. Writes (`is_write`) are sent with an idempotency key derived from the

@@ -90,7 +90,8 @@ pub enum PrintState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Purpose {
     New,
-    Reschedule(Appointment),
+    /// Boxed: an appointment is large, and a flow is copied with every screen.
+    Reschedule(Box<Appointment>),
 }
 
 /// The booking under way: what was chosen so far.
@@ -286,6 +287,8 @@ pub struct Session {
     pub card_reader: bool,
     pub pin: PinGuard,
     pub next_req: u64,
+    /// The local day of the last event: screens judge dates by it (an expired referral).
+    pub today: Date,
     pub cfg: SessionConfig,
 }
 
@@ -306,6 +309,7 @@ impl Session {
             card_reader: false,
             pin: PinGuard::default(),
             next_req: 1,
+            today: now.today,
             cfg,
         }
     }

@@ -20,6 +20,7 @@ const SERVICE_LOG_LINES: usize = 50;
 /// Handles one event at `now` and returns the next state and what the runtime must do.
 pub fn update(mut s: Session, event: Event, now: Now) -> (Session, Vec<Effect>) {
     let mut fx = Vec::new();
+    s.today = now.today;
     match event {
         Event::Tick => on_tick(&mut s, now, &mut fx),
         Event::Tap(action) => {
@@ -403,7 +404,9 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
         }
 
         // --- Booking -----------------------------------------------------------------------
-        (Screen::Specialities { list: Loadable::Ready(list) }, Action::Choose(i)) if i < list.len() => {
+        (Screen::Specialities { list: Loadable::Ready(list) }, Action::Choose(i))
+            if list.get(i).is_some_and(|sp| sp.attached_elsewhere.is_none()) =>
+        {
             let spec = &list[i];
             let sex_ok = match patient_sex(s) {
                 Some(Sex::Male) => spec.male,
@@ -450,7 +453,9 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
             }
         }
         (Screen::Doctors { flow, .. }, Action::Back) => match (flow.purpose, flow.query) {
-            (Purpose::Reschedule(appointment), _) => Screen::AppointmentDetail { appointment, print: None },
+            (Purpose::Reschedule(appointment), _) => {
+                Screen::AppointmentDetail { appointment: *appointment, print: None }
+            }
             (Purpose::New, DoctorQuery::Referral { .. }) => return go(s, Back::Referrals, fx),
             (Purpose::New, DoctorQuery::Speciality { .. }) => return go(s, Back::Specialities, fx),
         },
@@ -510,7 +515,7 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
                 code: appointment.speciality_code.clone(),
                 name: appointment.speciality_name.clone(),
             };
-            let flow = BookingFlow::new(Purpose::Reschedule(appointment), query);
+            let flow = BookingFlow::new(Purpose::Reschedule(Box::new(appointment)), query);
             return go(s, Back::Doctors(flow), fx);
         }
         (Screen::AppointmentDetail { appointment, .. }, Action::CancelAppointment) => {
@@ -542,7 +547,11 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
             if !r.valid_on(now.today) {
                 Screen::Problem { problem: Problem::ReferralExpired, back: Back::Referrals }
             } else {
-                let query = DoctorQuery::Referral { id: r.id, speciality_name: r.speciality_name.clone() };
+                let query = DoctorQuery::Referral {
+                    id: r.id,
+                    speciality_name: r.speciality_name.clone(),
+                    ldp: r.ldp,
+                };
                 return go(s, Back::Doctors(BookingFlow::new(Purpose::New, query)), fx);
             }
         }

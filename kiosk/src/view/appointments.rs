@@ -2,7 +2,7 @@
 
 use domain::{Appointment, Referral};
 
-use super::{Body, Row, appointment_lines, day, list_body, next_policy, print_status, t, when};
+use super::{Body, Row, appointment_lines, day, ldp_word, list_body, next_policy, print_status, t, when};
 use crate::session::{Loadable, PrintState, Session};
 
 pub(super) fn list(s: &Session, list: &Loadable<Vec<Appointment>>) -> Body {
@@ -72,13 +72,23 @@ pub(super) fn referrals(s: &Session, list: &Loadable<Vec<Referral>>) -> Body {
         list,
         |r| Row {
             title: r.speciality_name.clone(),
-            subtitle: format!("№ {} — {} {}", r.number, t(l, "до", "until"), day(l, r.valid_until)),
-            note: if r.active_appointments > 0 {
+            // What it is (a doctor needs no word), its number, and until when it is valid.
+            subtitle: format!(
+                "{}№ {} — {} {}",
+                r.ldp.map(|k| format!("{}, ", ldp_word(l, k))).unwrap_or_default(),
+                r.number,
+                t(l, "до", "until"),
+                day(l, r.valid_until)
+            ),
+            note: if !r.valid_on(s.today) {
+                t(l, "срок истёк: нужно новое направление", "expired: a new referral is needed")
+            } else if r.active_appointments > 0 {
                 t(l, "уже есть запись", "already booked")
             } else {
                 t(l, "можно записаться", "you can book")
             },
-            enabled: true,
+            // Nothing to book on it: greyed, like a doctor without free time.
+            enabled: r.valid_on(s.today),
             action: String::new(),
         },
         t(l, "Направлений нет", "No referrals"),

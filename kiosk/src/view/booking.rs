@@ -14,26 +14,46 @@ pub(super) fn specialities(s: &Session, list: &Loadable<Vec<Speciality>>) -> Bod
         l,
         t(l, "К какому врачу?", "Which doctor?"),
         list,
-        |sp| Row {
-            title: sp.name.clone(),
-            subtitle: if sp.first_level {
-                t(l, "без направления", "no referral needed")
-            } else {
-                t(l, "только по направлению", "referral only")
+        |sp| match &sp.attached_elsewhere {
+            // Not bookable here: where the patient's own dentist (gynaecologist) is.
+            Some(place) => Row {
+                title: sp.name.clone(),
+                subtitle: t(l, "вы прикреплены в другой поликлинике:", "you are attached elsewhere:"),
+                note: place.clone(),
+                enabled: false,
+                action: String::new(),
             },
-            note: String::new(),
-            enabled: true,
-            action: String::new(),
+            None => Row {
+                title: sp.name.clone(),
+                subtitle: if sp.first_level {
+                    t(l, "без направления", "no referral needed")
+                } else {
+                    t(l, "только по направлению", "referral only")
+                },
+                note: String::new(),
+                enabled: true,
+                action: String::new(),
+            },
         },
         t(l, "Специальностей нет", "No specialities"),
     )
 }
 
-pub(super) fn doctors(s: &Session, list: &Loadable<Vec<Doctor>>) -> Body {
+/// Doctors of a speciality, or the rooms that do a test or procedure (`test`: its name, when
+/// the patient came by a referral to one).
+pub(super) fn doctors(s: &Session, list: &Loadable<Vec<Doctor>>, test: Option<&str>) -> Body {
     let l = s.lang;
+    // Rescheduling a test comes by its speciality code: the list itself says it is rooms.
+    let rooms = test.is_some()
+        || matches!(list, Loadable::Ready(v) if !v.is_empty() && v.iter().all(|d| d.room_only));
+    let title = match test {
+        Some(name) => name.to_owned(),
+        None if rooms => t(l, "Где и когда", "Where and when"),
+        None => t(l, "Выберите врача", "Choose a doctor"),
+    };
     let mut body = list_body(
         l,
-        t(l, "Выберите врача", "Choose a doctor"),
+        title,
         list,
         |d| Row {
             title: d.name.clone(),
@@ -49,11 +69,19 @@ pub(super) fn doctors(s: &Session, list: &Loadable<Vec<Doctor>>) -> Body {
             enabled: d.nearest_free.is_some(),
             action: String::new(),
         },
-        t(
-            l,
-            "Свободных врачей нет. Обратитесь в регистратуру.",
-            "No doctor has free time. Please ask at the registry.",
-        ),
+        if rooms {
+            t(
+                l,
+                "Свободного времени нет. Обратитесь в регистратуру.",
+                "No free time. Please ask at the registry.",
+            )
+        } else {
+            t(
+                l,
+                "Свободных врачей нет. Обратитесь в регистратуру.",
+                "No doctor has free time. Please ask at the registry.",
+            )
+        },
     );
     // One tap for whoever is free first: most patients want a time, not a name.
     if let (Loadable::Ready(list), Body::List { lead, .. }) = (list, &mut body)
@@ -61,7 +89,11 @@ pub(super) fn doctors(s: &Session, list: &Loadable<Vec<Doctor>>) -> Body {
         && let Some(first) = earliest_doctor(list).and_then(|d| d.nearest_free)
     {
         *lead = Some(Row {
-            title: t(l, "Любой врач — ближайшее время", "Any doctor: the earliest time"),
+            title: if rooms {
+                t(l, "Ближайшее свободное время", "The earliest free time")
+            } else {
+                t(l, "Любой врач — ближайшее время", "Any doctor: the earliest time")
+            },
             subtitle: format!("{} {}", t(l, "ближайшая запись:", "nearest free:"), day(l, first)),
             note: String::new(),
             enabled: true,

@@ -136,9 +136,14 @@ fn date_mask(digits: &str) -> String {
 
 /// `чт, 4 декабря`: a day as a patient reads it.
 fn day(lang: Lang, d: Date) -> String {
-    match lang {
+    let text = match lang {
         Lang::Ru => d.long_ru(false),
         Lang::En => d.long_en(false),
+    };
+    // "2 января" never splits across lines: a lone "2" at a line's end reads as a count.
+    match text.rsplit_once(' ') {
+        Some((head, month)) => format!("{head}\u{a0}{month}"),
+        None => text,
     }
 }
 
@@ -176,7 +181,7 @@ pub fn view(s: &Session, now_ms: u64) -> View {
         Screen::WalkInConfirm { outlook } => walk_in::confirm(s, outlook),
         Screen::TicketIssued { ticket, already_had, print } => walk_in::ticket(s, ticket, already_had, print),
         Screen::Specialities { list } => booking::specialities(s, list),
-        Screen::Doctors { list, .. } => booking::doctors(s, list),
+        Screen::Doctors { list, flow } => booking::doctors(s, list, rooms(&flow.query)),
         Screen::Schedule { doctor, days, day, .. } => booking::schedule(s, doctor, days, day),
         Screen::ConfirmBooking { doctor, slot, .. } => booking::confirm(s, doctor, slot),
         Screen::Booked { appointment, rescheduled, print } => {
@@ -238,6 +243,9 @@ fn wait(s: &Session, k: PendingKind) -> Wait {
     let what = match k {
         PendingKind::Identify => {
             t(l, "Ищем вас в базе поликлиники…", "Looking you up in the clinic's records…")
+        }
+        PendingKind::Doctors if matches!(&s.screen, Screen::Doctors { flow, .. } if rooms(&flow.query).is_some()) => {
+            t(l, "Загружаем кабинеты…", "Loading the rooms…")
         }
         PendingKind::Specialities | PendingKind::Doctors => {
             t(l, "Загружаем список врачей…", "Loading the doctors…")
@@ -364,13 +372,40 @@ fn reprint_label(l: Lang, print: &PrintState) -> String {
     }
 }
 
-/// Who, where and which number: the lines every appointment screen shows.
+/// Who, where and which number: the lines every appointment screen shows; for a test, how to
+/// prepare (central's text, in Russian: it is the clinic's instruction).
 fn appointment_lines(l: Lang, a: &domain::Appointment) -> Vec<String> {
-    vec![
-        format!("{}: {}", a.speciality_name, a.doctor_name),
+    let mut lines = vec![
+        // A test names itself; its room's name ("Процедурный кабинет") is on paper, the door's
+        // number is the line below.
+        match a.ldp {
+            Some(_) => a.speciality_name.clone(),
+            None => format!("{}: {}", a.speciality_name, a.doctor_name),
+        },
         format!("{} {}, {}", t(l, "Кабинет", "Room"), a.room, a.lpu_address),
         format!("{} {}", t(l, "Номер записи", "Appointment number"), a.number),
-    ]
+    ];
+    if !a.preparation.is_empty() {
+        lines.push(format!("{} {}", t(l, "Подготовка:", "Preparation:"), a.preparation));
+    }
+    lines
+}
+
+/// The test or procedure whose rooms the patient chooses between (not doctors), if it is one.
+fn rooms(q: &crate::session::DoctorQuery) -> Option<&str> {
+    match q {
+        crate::session::DoctorQuery::Referral { ldp: Some(_), speciality_name, .. } => Some(speciality_name),
+        _ => None,
+    }
+}
+
+/// What a test or procedure is, in a word: "анализ", "исследование", "процедура".
+fn ldp_word(l: Lang, k: domain::LdpKind) -> String {
+    match k {
+        domain::LdpKind::Lab => t(l, "анализ", "lab test"),
+        domain::LdpKind::Diagnostic => t(l, "исследование", "examination"),
+        domain::LdpKind::Procedure => t(l, "процедура", "procedure"),
+    }
 }
 
 fn printer_note(s: &Session) -> String {

@@ -36,7 +36,7 @@ use crate::limits::{self, Limits};
 use crate::metrics::{Metrics, Refusal};
 use crate::queue::Events;
 use crate::store::{Backend, Store};
-use crate::{booking, queue};
+use crate::{booking, queue, waitlist};
 
 /// The clinic's wall clock; tests pass a fixed one.
 pub type Clock = Arc<dyn Fn() -> DateTime + Send + Sync>;
@@ -559,7 +559,17 @@ async fn dispatch(
             let shift = method == Method::ShiftAppointment;
             (booking::book(st, &bp, shift, now, &who.key, &state.clinic(who).await?).await?, Vec::new())
         }
-        Method::CancelAppointment => (booking::cancel(st, &params(p)?, &who.key).await?, Vec::new()),
+        Method::CancelAppointment => (booking::cancel(st, &params(p)?, now, &who.key).await?, Vec::new()),
+        Method::JoinWaitingList => {
+            (waitlist::join(st, &params(p)?, now, &who.key, &state.clinic(who).await?).await?, Vec::new())
+        }
+        Method::GetWaitingList => (waitlist::list(st, &params(p)?, now).await?, Vec::new()),
+        Method::AcceptWaitingListOffer => {
+            (waitlist::accept(st, &params(p)?, now, &who.key, &state.clinic(who).await?).await?, Vec::new())
+        }
+        Method::DeclineWaitingListOffer => {
+            (waitlist::decline(st, &params(p)?, now, &who.key).await?, Vec::new())
+        }
         Method::GetAppointmentReceptionsByPatient => {
             (booking::receptions(st, &params(p)?, now).await?, Vec::new())
         }

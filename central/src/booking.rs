@@ -18,7 +18,7 @@ use crate::store::{self, DoctorRow, PatientRow, SpecialityRow, Store};
 pub type Now = DateTime;
 
 /// Whether a doctor at `doctor_lpu` serves a patient whose clinic for the speciality is `home`.
-fn attached_to(home: Option<i64>, lpus: &[store::LpuRow], doctor_lpu: i64) -> bool {
+pub(crate) fn attached_to(home: Option<i64>, lpus: &[store::LpuRow], doctor_lpu: i64) -> bool {
     // Attachment to a clinic covers its branches.
     let Some(home) = home else { return false };
     doctor_lpu == home || lpus.iter().any(|l| l.id == doctor_lpu && l.parent_id == Some(home))
@@ -26,7 +26,7 @@ fn attached_to(home: Option<i64>, lpus: &[store::LpuRow], doctor_lpu: i64) -> bo
 
 /// The clinic that serves `patient` for `spec`: the attachment of the speciality's own kind
 /// when the patient has one (a dentist, a gynaecologist), else the general attachment.
-async fn home_for(
+pub(crate) async fn home_for(
     ex: impl sqlx::Executor<'_, Database = sqlx::Any>,
     patient: &PatientRow,
     spec: &SpecialityRow,
@@ -40,14 +40,14 @@ async fn home_for(
 }
 
 /// `home` when it is a clinic the caller does not serve (neither it nor a branch of it).
-fn elsewhere(home: Option<i64>, lpus: &[store::LpuRow], clinic: &[i64]) -> Option<store::LpuRow> {
+pub(crate) fn elsewhere(home: Option<i64>, lpus: &[store::LpuRow], clinic: &[i64]) -> Option<store::LpuRow> {
     let home = home?;
     let served = clinic.iter().any(|&c| attached_to(Some(home), lpus, c) || c == home);
     if served { None } else { lpus.iter().find(|l| l.id == home).cloned() }
 }
 
 /// PATIENT_NOT_ATTACHED; for a speciality on an own attachment, saying where it is (`home`).
-fn not_attached(spec: &SpecialityRow, home: Option<i64>, lpus: &[store::LpuRow]) -> ApiError {
+pub(crate) fn not_attached(spec: &SpecialityRow, home: Option<i64>, lpus: &[store::LpuRow]) -> ApiError {
     match lpus.iter().find(|l| spec.attach_kind.is_some() && Some(l.id) == home) {
         Some(l) => ApiError::domain(
             code::PATIENT_NOT_ATTACHED,
@@ -150,7 +150,7 @@ pub async fn specialities(st: &Store, p: &PatientParams, clinic: &[i64]) -> Resu
 
 /// Checks that `patient` may see `speciality`, directly or through `referral_id`; returns the
 /// referral used, if any.
-async fn access(
+pub(crate) async fn access(
     st: &Store,
     patient: &PatientRow,
     spec: &SpecialityRow,
@@ -379,18 +379,44 @@ pub async fn book(
         return Err(ApiError::InvalidParams("appointmentId is required".into()));
     }
     let key = p.request_id.as_deref().map(|rid| store::RequestKey::new(scope, rid, method, p));
-    let (_guard, mut tx) = match &key {
+    let (_guard, mut tx) = match open_write(st, key.as_ref()).await? {
+        Opened::Fresh(guard, tx) => (guard, tx),
+        Opened::Answered(previous) => return replay(previous),
+    };
+    let outcome = book_in(st, &mut tx, p, shift, now, clinic).await;
+    finish_write(tx, key.as_ref(), outcome).await
+}
+
+/// A write's transaction, opened under its request key (the writer's guard with it), or the
+/// answer that request was given before: a retry gets the first answer and changes nothing.
+pub enum Opened<'a> {
+    Fresh(Option<tokio::sync::MutexGuard<'a, ()>>, store::Tx),
+    Answered(Value),
+}
+
+impl std::fmt::Debug for Opened<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Opened::Fresh(..) => "Opened::Fresh",
+            Opened::Answered(_) => "Opened::Answered",
+        })
+    }
+}
+
+/// Opens a write for [`finish_write`]: holds the request key, looks for an earlier answer,
+/// and marks where a refused attempt is undone to ([`store::begin_attempt`]).
+pub async fn open_write<'a>(st: &'a Store, key: Option<&store::RequestKey>) -> Result<Opened<'a>, ApiError> {
+    let (guard, mut tx) = match key {
         Some(k) => st.begin_keyed(&k.lock_name()).await?,
         None => st.begin_write().await?,
     };
-    if let Some(k) = &key
+    if let Some(k) = key
         && let Some(previous) = store::idempotent(&mut tx, k).await?
     {
-        return replay(previous);
+        return Ok(Opened::Answered(previous));
     }
     store::begin_attempt(&mut tx).await?;
-    let outcome = book_in(st, &mut tx, p, shift, now, clinic).await;
-    finish_write(tx, key.as_ref(), outcome).await
+    Ok(Opened::Fresh(guard, tx))
 }
 
 /// A remembered response: the stored result, or the stored error again.
@@ -438,7 +464,7 @@ pub async fn finish_write(
     }
 }
 
-async fn book_in(
+pub(crate) async fn book_in(
     st: &Store,
     tx: &mut store::Tx,
     p: &BookParams,
@@ -579,6 +605,15 @@ async fn book_in(
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some((aid, _)) = old {
+        // The slot the move left is somebody's on the waiting list, perhaps.
+        let slot: i64 = sqlx::query("SELECT slot_id FROM appointment WHERE id = $1")
+            .bind(aid)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        crate::waitlist::offer_freed(tx, slot, now).await?;
+    }
     let created = AppointmentCreated {
         appointment_id: id as u64,
         appointment_number: appointment_number(d.lpu_id, id),
@@ -590,18 +625,13 @@ pub fn appointment_number(lpu: i64, id: i64) -> String {
     format!("{lpu}-{id:06}")
 }
 
-pub async fn cancel(st: &Store, p: &CancelParams, scope: &str) -> Result<Value, ApiError> {
+/// cancelAppointment; the freed slot is offered to the waiting list ([`crate::waitlist`]).
+pub async fn cancel(st: &Store, p: &CancelParams, now: Now, scope: &str) -> Result<Value, ApiError> {
     let key = p.request_id.as_deref().map(|rid| store::RequestKey::new(scope, rid, "cancelAppointment", p));
-    let (_guard, mut tx) = match &key {
-        Some(k) => st.begin_keyed(&k.lock_name()).await?,
-        None => st.begin_write().await?,
+    let (_guard, mut tx) = match open_write(st, key.as_ref()).await? {
+        Opened::Fresh(guard, tx) => (guard, tx),
+        Opened::Answered(previous) => return replay(previous),
     };
-    if let Some(k) = &key
-        && let Some(previous) = store::idempotent(&mut tx, k).await?
-    {
-        return replay(previous);
-    }
-    store::begin_attempt(&mut tx).await?;
     let outcome = async {
         let patient = store::patient(&mut *tx, &p.patient.oms_number, p.patient.birth_date).await?;
         let n = sqlx::query("UPDATE appointment SET active = 0 WHERE id = $1 AND enp = $2 AND active = 1")
@@ -613,6 +643,12 @@ pub async fn cancel(st: &Store, p: &CancelParams, scope: &str) -> Result<Value, 
         if n == 0 {
             return Err(ApiError::domain(code::APPOINTMENT_NOT_FOUND, "Запись не найдена или уже отменена"));
         }
+        let slot: i64 = sqlx::query("SELECT slot_id FROM appointment WHERE id = $1")
+            .bind(p.appointment_id as i64)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        crate::waitlist::offer_freed(&mut tx, slot, now).await?;
         Ok(json!("OK"))
     }
     .await;

@@ -946,11 +946,19 @@ async fn desk_page(state: &AppState, s: &Staff, l: Lang, notice: DeskNotice) -> 
             Err(e) => return unavailable(&e),
         }
     }
+    let waitlist = match state.clinic(&s.who).await {
+        Ok(clinic) => match crate::waitlist::for_desk(&state.store, &clinic).await {
+            Ok(rows) => waitlist_section(l, &rows),
+            Err(e) => return unavailable(&e),
+        },
+        Err(e) => return unavailable(&e),
+    };
     let body = format!(
         r#"{bar}
 <main id="desk">
 {top}
 {card}
+{waitlist}
 <section aria-labelledby="find-h"><h2 id="find-h">{find_h}</h2>
 <form method="post" action="/console/desk/find" class="row">
 <input type="hidden" name="csrf" value="{csrf}">
@@ -968,6 +976,49 @@ async fn desk_page(state: &AppState, s: &Staff, l: Lang, notice: DeskNotice) -> 
         find = l.t("Найти", "Find"),
     );
     page(l, title, &body)
+}
+
+/// The clinic's waiting list as the desk sees it: who waits for which speciality, in line
+/// order, and the time held for whoever has an offer.
+fn waitlist_section(l: Lang, rows: &[[String; 5]]) -> String {
+    let mut out = format!(
+        r#"<section aria-labelledby="waitlist-h"><h2 id="waitlist-h">{}</h2>"#,
+        l.t("Лист ожидания", "Waiting list")
+    );
+    if rows.is_empty() {
+        let _ = write!(out, r#"<p id="waitlist-empty">{}</p>"#, l.t("Никого нет.", "Nobody waits."));
+    } else {
+        let _ = write!(
+            out,
+            r#"<table id="waitlist"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"#,
+            l.t("Специальность", "Speciality"),
+            l.t("Пациент", "Patient"),
+            l.t("Когда удобно", "Suits"),
+            l.t("Состояние", "Status"),
+        );
+        for [speciality, patient, part, status, offered] in rows {
+            let part = match part.as_str() {
+                "morning" => l.t("утром", "mornings"),
+                "afternoon" => l.t("после обеда", "afternoons"),
+                _ => l.t("в любое время", "any time"),
+            };
+            let status = match status.as_str() {
+                "offered" => format!("{} {}", l.t("предложено", "offered"), offered),
+                _ => l.t("ждёт", "waiting").to_owned(),
+            };
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(speciality),
+                esc(patient),
+                part,
+                esc(&status)
+            );
+        }
+        out.push_str("</table>");
+    }
+    out.push_str("</section>");
+    out
 }
 
 #[derive(Debug, Deserialize)]

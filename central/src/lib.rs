@@ -10,6 +10,7 @@
 //! - [`metrics`]: the counters of `/metrics`.
 //! - [`tls`]: HTTPS served by central itself; lab certificates.
 //! - [`booking`]: booking methods and clinic rules.
+//! - [`waitlist`]: the waiting list: join, offers of freed slots in line order, accept/decline.
 //! - [`client`]: a minimal loopback HTTP client for the CLI tools and tests.
 //! - [`embedded`]: central in-process on a loopback port (the demo, kiosk tests), stoppable.
 //! - [`queue`]: queue methods, ticket numbering, offline sync, feed events.
@@ -41,4 +42,5 @@ pub mod queue;
 pub mod seed;
 pub mod store;
 pub mod tls;
+pub mod waitlist;
 pub mod walk_in;

@@ -99,6 +99,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS appointment_slot_active ON appointment (slot_i
 CREATE INDEX IF NOT EXISTS appointment_enp ON appointment (enp, active);
 CREATE TABLE IF NOT EXISTS attachment (enp TEXT NOT NULL, kind BIGINT NOT NULL, lpu_id BIGINT NOT NULL,
   since TEXT NOT NULL, PRIMARY KEY (enp, kind));
+CREATE TABLE IF NOT EXISTS waitlist (id {ID}, enp TEXT NOT NULL, speciality_code TEXT NOT NULL, home_lpu BIGINT,
+  part TEXT NOT NULL, weekdays TEXT NOT NULL, created_at TEXT NOT NULL, created_utc BIGINT NOT NULL, status TEXT NOT NULL,
+  slot_id BIGINT, appointment_id BIGINT);
+CREATE UNIQUE INDEX IF NOT EXISTS waitlist_one_active ON waitlist (enp, speciality_code) WHERE status IN ('waiting', 'offered');
+CREATE INDEX IF NOT EXISTS waitlist_line ON waitlist (speciality_code, status, created_utc);
 CREATE TABLE IF NOT EXISTS referral (id BIGINT PRIMARY KEY, number TEXT NOT NULL, enp TEXT NOT NULL,
   speciality_code TEXT NOT NULL, lpu_id BIGINT NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS request_log (scope TEXT NOT NULL, request_id TEXT NOT NULL, method TEXT NOT NULL,

@@ -731,7 +731,7 @@ async fn own_attachments_decide_the_dentist_and_the_gynaecologist() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| (a["typeAttach"].as_u64().unwrap(), a["lpu"]["id"].as_u64().unwrap()))
+        .map(|a| (a["typeAttach"].as_u64().unwrap_or(0), a["lpu"]["id"].as_u64().unwrap()))
         .collect();
     assert_eq!(kinds, [(0, 1), (1, 50)], "general first, then dental");
     let specs = app.booking("getSpecialitiesInfo", who(&p)).await;
@@ -760,4 +760,85 @@ async fn own_attachments_decide_the_dentist_and_the_gynaecologist() {
     let r = patient(0);
     let v = app.booking("getDoctorsInfo", with(&r, json!({"specialityId": "2013"}))).await;
     assert_eq!(ok(&v).as_array().unwrap().len(), 2);
+}
+
+/// Blocks every free slot of `doctor`: the speciality has no free time left.
+async fn fill(app: &TestApp, doctor: i64) {
+    sqlx::query(
+        "UPDATE slot SET blocked = 1 WHERE doctor_id = $1
+         AND NOT EXISTS (SELECT 1 FROM appointment a WHERE a.slot_id = slot.id AND a.active = 1)",
+    )
+    .bind(doctor)
+    .execute(&app.state.store.pool)
+    .await
+    .unwrap();
+}
+
+/// The waiting list: only when nothing is free; a cancellation is offered to the first in line
+/// whose wishes it suits, held from everybody else; accepted once, whichever kiosk asks first;
+/// declined, it goes to the next.
+#[tokio::test]
+async fn a_freed_slot_goes_to_the_waiting_list_in_order_and_is_booked_once() {
+    let app = TestApp::new().await;
+    let (first, second, holder) = (patient(0), patient(1), demo::patient(3));
+    let join = |p: &demo::DemoPatient, part: &str, rid: &str| {
+        with(p, json!({"specialityId": "2019", "part": part, "requestId": rid}))
+    };
+    // The ophthalmologist has free time: no list.
+    let v = app.booking("joinWaitingList", join(&first, "any", "j0")).await;
+    assert_eq!(err_code(&v), "SLOTS_AVAILABLE");
+    fill(&app, 201).await;
+    // The second patient wants afternoons only and joins first; the first takes any time.
+    let v = app.booking("joinWaitingList", join(&second, "afternoon", "j1")).await;
+    assert_eq!((ok(&v)["position"].as_u64(), ok(&v)["status"].as_str()), (Some(1), Some("waiting")));
+    let v = app.booking("joinWaitingList", join(&first, "any", "j2")).await;
+    let mine = ok(&v)["waitingListId"].clone();
+    assert_eq!(ok(&v)["position"], 2);
+    // Joining again is the same place, not a second one.
+    let again = app.booking("joinWaitingList", join(&first, "morning", "j3")).await;
+    assert_eq!(ok(&again)["waitingListId"], mine);
+    let bad = app.booking("joinWaitingList", join(&first, "evening", "j4")).await;
+    assert_eq!(err_code(&bad), "INVALID_PARAMS");
+    // Demo patient 3 cancels the ophthalmologist's morning appointment.
+    let held = app.booking("getAppointmentReceptionsByPatient", who(&holder)).await;
+    let appointment = ok(&held)[0].clone();
+    assert_eq!(appointment["toDoctor"]["specialityId"], "2019");
+    let v = app
+        .booking(
+            "cancelAppointment",
+            with(&holder, json!({"appointmentId": appointment["id"], "requestId": "c"})),
+        )
+        .await;
+    assert_eq!(ok(&v), "OK");
+    // Morning: not for the afternoon patient ahead; offered to the first patient, held.
+    let list = app.booking("getWaitingList", who(&second)).await;
+    assert_eq!(ok(&list)[0]["status"], "waiting");
+    let list = app.booking("getWaitingList", who(&first)).await;
+    let entry = ok(&list)[0].clone();
+    assert_eq!(entry["status"], "offered", "{entry}");
+    assert_eq!(entry["offer"]["startTime"], appointment["startTime"]);
+    let v = app.booking("getDoctorsInfo", with(&patient(2), json!({"specialityId": "2019"}))).await;
+    assert!(ok(&v)[0]["complexResource"][0].get("room").is_none(), "held: nobody else sees it");
+    // Two kiosks accept at once: one appointment, the other told the offer is gone.
+    let accept = |rid: &str| with(&first, json!({"waitingListId": mine, "requestId": rid}));
+    let (a, b) = tokio::join!(
+        app.booking("acceptWaitingListOffer", accept("kiosk-2")),
+        app.booking("acceptWaitingListOffer", accept("kiosk-3"))
+    );
+    let won: Vec<&Value> = [&a, &b].into_iter().filter(|v| v.get("result").is_some()).collect();
+    assert_eq!(won.len(), 1, "exactly one kiosk books it: {a} {b}");
+    let lost = if a.get("result").is_some() { &b } else { &a };
+    assert_eq!(err_code(lost), "OFFER_GONE");
+    let booked = app.booking("getAppointmentReceptionsByPatient", who(&first)).await;
+    let at: Vec<&Value> = ok(&booked)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["startTime"] == appointment["startTime"])
+        .collect();
+    assert_eq!(at.len(), 1, "booked once");
+    assert!(ok(&app.booking("getWaitingList", who(&first)).await).as_array().unwrap().is_empty());
+    // An entry that is not the patient's (or no longer active) is gone.
+    let v = app.booking("declineWaitingListOffer", with(&second, json!({"waitingListId": 999_999}))).await;
+    assert_eq!(err_code(&v), "OFFER_GONE");
 }

@@ -22,7 +22,12 @@ fn sample(method: Method) -> Value {
         Method::GetPatientInfo3
         | Method::GetSpecialitiesInfo
         | Method::GetAppointmentReceptionsByPatient
-        | Method::GetReferralsInfo => who(&p),
+        | Method::GetReferralsInfo
+        | Method::GetWaitingList => who(&p),
+        Method::JoinWaitingList => with(&p, json!({"specialityId": "2019"})),
+        Method::AcceptWaitingListOffer | Method::DeclineWaitingListOffer => {
+            with(&p, json!({"waitingListId": 1}))
+        }
         Method::GetDoctorsInfo => with(&p, json!({"specialityId": "2011"})),
         Method::GetAvailableResourceScheduleInfo => with(&p, json!({"availableResourceId": 101})),
         Method::CreateAppointment => with(&p, slot.clone()),

@@ -715,3 +715,31 @@ async fn guesses_sent_at_once_are_counted_at_once_and_a_stale_desk_tab_issues_no
     assert!(a.body.contains("другого пациента"), "{}", a.body);
     assert_eq!(ok(&t.queue("getQueueState", json!({"lpuId": 1})).await)["waiting"], 0);
 }
+
+/// The info desk sees the clinic's waiting list: who waits for what, by surname and initials.
+#[tokio::test]
+async fn the_info_desk_sees_the_waiting_list() {
+    let t = TestApp::new().await;
+    let desk = session_of(&login(&t, DESK, "").await);
+    let page = get(&t, "/console/", &desk).await;
+    assert!(page.body.contains(r#"id="waitlist-empty""#), "{}", page.body);
+    sqlx::query("UPDATE slot SET blocked = 1 WHERE doctor_id = 201")
+        .execute(&t.state.store.pool)
+        .await
+        .unwrap();
+    let p = patient(0);
+    let v = t.booking("joinWaitingList", with(&p, json!({"specialityId": "2019", "part": "morning"}))).await;
+    assert_eq!(ok(&v)["status"], "waiting");
+    let page = get(&t, "/console/", &desk).await;
+    let name = domain::FullName::new(
+        p.name.last.expose(),
+        p.name.first.expose(),
+        p.name.middle.as_ref().map(|m| m.expose()),
+    )
+    .surname_and_initials();
+    for want in ["Лист ожидания", "Офтальмолог", name.as_str(), "утром", "ждёт"]
+    {
+        assert!(page.body.contains(want), "missing {want:?}: {}", page.body);
+    }
+    assert!(!page.body.contains(p.name.first.expose()), "initials, not the first name");
+}

@@ -192,6 +192,46 @@ async fn every_method_answers_every_demo_patient_in_the_real_types() {
         )
         .await;
     }
+    {
+        // The waiting list: the ophthalmologist full, two patients in line, a cancellation offered
+        // to the first, declined, so offered to the second, who accepts. A clinic of its own: the
+        // loop above spent this kiosk's booking allowance for the minute.
+        let app = TestApp::new().await;
+        sqlx::query(
+            "UPDATE slot SET blocked = 1 WHERE doctor_id = 201
+             AND NOT EXISTS (SELECT 1 FROM appointment a WHERE a.slot_id = slot.id AND a.active = 1)",
+        )
+        .execute(&app.state.store.pool)
+        .await
+        .unwrap();
+        let (a, b, holder) = (demo::patient(10), demo::patient(11), demo::patient(17));
+        let mut line = Vec::new();
+        for (p, rid) in [(&a, "wa"), (&b, "wb")] {
+            let params = with(p, json!({"specialityId": "2019", "requestId": rid}));
+            let Some(e) = book(&app, &mut c, Method::JoinWaitingList, params.clone()).await else {
+                panic!("not on the list: {}", app.booking("joinWaitingList", params).await);
+            };
+            line.push(e["waitingListId"].clone());
+        }
+        let held = book(&app, &mut c, Method::GetAppointmentReceptionsByPatient, who(&holder)).await.unwrap();
+        let id =
+            held.as_array().unwrap().iter().find(|r| r["toDoctor"]["specialityId"] == "2019").unwrap()["id"]
+                .clone();
+        book(
+            &app,
+            &mut c,
+            Method::CancelAppointment,
+            with(&holder, json!({"appointmentId": id, "requestId": "wc"})),
+        )
+        .await;
+        book(&app, &mut c, Method::GetWaitingList, who(&a)).await;
+        let declined = json!({"waitingListId": line[0], "requestId": "wd"});
+        book(&app, &mut c, Method::DeclineWaitingListOffer, with(&a, declined)).await;
+        let offered = book(&app, &mut c, Method::GetWaitingList, who(&b)).await.unwrap();
+        assert_eq!(offered[0]["status"], "offered", "the next in line: {offered}");
+        let accepted = json!({"waitingListId": line[1], "requestId": "we"});
+        book(&app, &mut c, Method::AcceptWaitingListOffer, with(&b, accepted)).await;
+    }
     queue(&app, &mut c, Method::GetQueueState, json!({"lpuId": 1})).await;
     let called =
         queue(&app, &mut c, Method::CallNext, json!({"lpuId": 1, "room": "214", "doctorId": 101})).await;

@@ -12,6 +12,8 @@ mod support;
 
 use std::time::Duration;
 
+use protocol::Method;
+use serde_json::json;
 use support::{Kiosk, ONE_AT_A_TIME};
 
 #[test]
@@ -246,6 +248,66 @@ fn a_dentist_in_another_clinic_is_named_not_offered() {
     assert_eq!(k.screen(), "doctors");
     assert!(k.shows("Морозова Ирина Викторовна") && !k.shows("Зайцев"), "{:?}", k.labels());
     assert!(k.shows("ул. Лесная, 3"), "the branch's address: {:?}", k.labels());
+}
+
+#[test]
+fn a_full_speciality_takes_a_waiting_list_and_the_freed_time_is_offered_at_the_next_visit() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("waitlist");
+    // The ophthalmologist is booked up for the fortnight.
+    let state = k.peers.central.as_ref().and_then(|c| c.state().cloned()).expect("central in process");
+    k.peers
+        .rt
+        .block_on(
+            sqlx::query(
+                "UPDATE slot SET blocked = 1 WHERE doctor_id = 201
+                 AND NOT EXISTS (SELECT 1 FROM appointment a WHERE a.slot_id = slot.id AND a.active = 1)",
+            )
+            .execute(&state.store.pool),
+        )
+        .unwrap();
+    k.scan(0);
+    k.press("Записаться к врачу");
+    k.press("Офтальмолог");
+    assert!(k.shows("нет свободного времени"), "{:?}", k.labels());
+    k.taps = 0;
+    k.press("Встать в лист ожидания");
+    k.press("В любое время");
+    assert_eq!(k.screen(), "waitlist-joined", "{:?}", k.labels());
+    assert!(k.shows("Вы первый в листе"), "{:?}", k.labels());
+    assert_eq!(k.taps, 2, "onto the list in two taps from the doctors screen");
+    k.press("Готово");
+    k.assert_forgotten(0);
+    // Demo patient 3 cancels the ophthalmologist (at another kiosk, at the desk: anywhere).
+    let holder = domain::demo::patient(3);
+    let who = json!({"omsNumber": holder.enp.expose(), "birthDate": holder.birth_date});
+    let held = k.central(Method::GetAppointmentReceptionsByPatient, who.clone());
+    let mut cancel = who.clone();
+    cancel["appointmentId"] = held[0]["id"].clone();
+    cancel["requestId"] = json!("elsewhere-1");
+    k.central(Method::CancelAppointment, cancel);
+    // The next time patient 0 comes, the freed time is there before the menu.
+    k.scan(0);
+    assert_eq!(k.screen(), "waitlist-offer", "{:?}", k.labels());
+    assert!(
+        k.shows("Для вас освободилось время") && k.shows("Кузнецова Елена Сергеевна"),
+        "{:?}",
+        k.labels()
+    );
+    k.press("Записаться");
+    assert_eq!(k.screen(), "booked", "{:?}", k.labels());
+    let mine: Vec<_> =
+        k.appointments_of(0).into_iter().filter(|a| a["toDoctor"]["specialityId"] == "2019").collect();
+    assert_eq!(mine.len(), 1, "booked once: {mine:?}");
+    assert_eq!(mine[0]["startTime"], held[0]["startTime"]);
+    assert_eq!(k.receipts().len(), 1, "the ticket printed");
+    // A second kiosk accepting the same offer a moment later is told it is gone.
+    let p = domain::demo::patient(0);
+    let entry = json!({"omsNumber": p.enp.expose(), "birthDate": p.birth_date, "waitingListId": 1,
+        "requestId": "kiosk-3"});
+    let late = k.peers.central_call(Method::AcceptWaitingListOffer, entry);
+    assert!(format!("{late:?}").contains("OFFER_GONE"), "{late:?}");
+    assert_eq!(k.appointments_of(0).iter().filter(|a| a["toDoctor"]["specialityId"] == "2019").count(), 1);
 }
 
 #[test]

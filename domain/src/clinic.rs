@@ -156,6 +156,46 @@ impl Referral {
     }
 }
 
+/// The part of the day a patient on a waiting list will come at: a morning slot starts before
+/// 13:00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DayPart {
+    Any,
+    Morning,
+    Afternoon,
+}
+
+impl DayPart {
+    /// The name on the wire (`joinWaitingList`'s `part`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayPart::Any => "any",
+            DayPart::Morning => "morning",
+            DayPart::Afternoon => "afternoon",
+        }
+    }
+}
+
+/// A patient's place on a speciality's waiting list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistPlace {
+    pub entry: u64,
+    pub speciality_name: String,
+    /// 1 for the first in line.
+    pub position: u32,
+}
+
+/// A freed slot central holds for a patient on a waiting list until they accept or decline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistOffer {
+    pub entry: u64,
+    pub speciality_name: String,
+    pub doctor_name: String,
+    pub address: String,
+    pub slot: Slot,
+}
+
 /// The free slots of one day of a doctor's schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleDay {

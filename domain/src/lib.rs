@@ -26,8 +26,8 @@ pub mod person;
 pub mod queue;
 
 pub use clinic::{
-    Appointment, AppointmentId, Cabinet, Doctor, DoctorId, LdpKind, LpuId, Referral, ReferralId, ScheduleDay,
-    Slot, Speciality,
+    Appointment, AppointmentId, Cabinet, DayPart, Doctor, DoctorId, LdpKind, LpuId, Referral, ReferralId,
+    ScheduleDay, Slot, Speciality, WaitlistOffer, WaitlistPlace,
 };
 pub use date::{Date, DateTime};
 pub use device::DeviceErrorKind;

@@ -136,6 +136,9 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::CloseHelp),
         Just(Action::AnyDoctor),
         Just(Action::BookIssuer),
+        Just(Action::JoinWaitlist(domain::DayPart::Any)),
+        Just(Action::JoinWaitlist(domain::DayPart::Morning)),
+        Just(Action::DeclineOffer),
         (0usize..4).prop_map(Action::CancelAt),
         Just(Action::NextPolicy),
         Just(Action::ServiceGesture),
@@ -180,6 +183,17 @@ fn central_error(e: u8, n: usize) -> CentralError {
 
 fn success(kind: PendingKind, n: usize, seq: u64) -> Reply {
     match kind {
+        // Every fourth identification finds a waiting-list offer held for the patient.
+        PendingKind::Identify if n == 2 => Reply::IdentifiedWithOffer(
+            patient(n as u32),
+            domain::WaitlistOffer {
+                entry: seq,
+                speciality_name: "Офтальмолог".into(),
+                doctor_name: "Кузнецова Елена Сергеевна".into(),
+                address: "ул. Садовая, 12".into(),
+                slot: slot(3, 1),
+            },
+        ),
         PendingKind::Identify => Reply::Identified(patient(n as u32)),
         PendingKind::Specialities => Reply::Specialities(
             (0..n)
@@ -237,6 +251,14 @@ fn success(kind: PendingKind, n: usize, seq: u64) -> Reply {
                 .collect(),
         ),
         PendingKind::Cancel => Reply::Cancelled,
+        PendingKind::Waitlist => match n {
+            0 => Reply::Declined,
+            _ => Reply::Joined(domain::WaitlistPlace {
+                entry: seq,
+                speciality_name: "Офтальмолог".into(),
+                position: n as u32,
+            }),
+        },
         PendingKind::WalkIn => Reply::Ticket(ticket(seq as u32, n == 3)),
         PendingKind::Outlook => {
             Reply::Outlook(kiosk::session::QueueOutlook { waiting: n as u32, wait: None })
@@ -336,6 +358,13 @@ fn resolve(op: &Op, s: &Session, o: &Oracle, now: &mut Now, seq: u64) -> Option<
                 "appointment" => pick(&[Action::Reschedule, Action::CancelAppointment, Action::Reprint]),
                 "ticket" | "booked" | "cancelled" => pick(&[Action::Reprint, Action::Done, Action::Back]),
                 "problem" => Action::Back,
+                "waitlist-join" => pick(&[
+                    Action::JoinWaitlist(domain::DayPart::Any),
+                    Action::JoinWaitlist(domain::DayPart::Afternoon),
+                    Action::Back,
+                ]),
+                "waitlist-offer" => pick(&[Action::Confirm, Action::DeclineOffer, Action::Back]),
+                "waitlist-joined" => pick(&[Action::Done, Action::NextPolicy]),
                 _ => Action::Confirm,
             })
         }

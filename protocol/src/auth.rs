@@ -85,6 +85,10 @@ pub fn allowed(method: Method) -> &'static [Role] {
         | Method::CancelAppointment
         | Method::GetAppointmentReceptionsByPatient
         | Method::GetReferralsInfo
+        | Method::JoinWaitingList
+        | Method::GetWaitingList
+        | Method::AcceptWaitingListOffer
+        | Method::DeclineWaitingListOffer
         | Method::EnqueueWalkIn => PATIENT_FACING,
         Method::GetQueueState => EVERYONE,
         Method::CallNext | Method::CompleteTicket | Method::MarkNoShow | Method::RecallTicket => &[Doctor],
@@ -117,6 +121,9 @@ pub fn books(method: Method) -> bool {
         Method::CreateAppointment
             | Method::ShiftAppointment
             | Method::CancelAppointment
+            | Method::JoinWaitingList
+            | Method::AcceptWaitingListOffer
+            | Method::DeclineWaitingListOffer
             | Method::EnqueueWalkIn
     )
 }

@@ -57,8 +57,8 @@ pub struct Attachment {
     pub lpu: Lpu,
     pub create_date: Date,
     /// Ours: the kind, as `getPatientInfo3`'s `typeAttach` numbers them: 0 general, 1 dental,
-    /// 2 gynaecological. Absent from other servers: general.
-    #[serde(default)]
+    /// 2 gynaecological. Absent (and not sent) for general.
+    #[serde(default, skip_serializing_if = "is_general")]
     pub type_attach: u8,
 }
 
@@ -135,6 +135,10 @@ pub struct SpecialityInfo {
 
 fn yes() -> bool {
     true
+}
+
+fn is_general(kind: &u8) -> bool {
+    *kind == 0
 }
 
 // Field types follow the real service (`central-api.md`, "Field types"): public clients
@@ -429,4 +433,75 @@ pub struct CancelParams {
     pub appointment_id: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+// ---- Waiting list (ours) ----------------------------------------------------------------------
+
+/// `joinWaitingList`: put the patient on a speciality's waiting list when it has no free time.
+/// `part` narrows the times offered (`"any"`, `"morning"`: starting before 13:00,
+/// `"afternoon"`: from 13:00); `weekdays` (1 Monday … 7 Sunday) the days, empty for any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistJoinParams {
+    #[serde(flatten)]
+    pub patient: PatientParams,
+    #[serde(deserialize_with = "str_or_int")]
+    pub speciality_id: String,
+    #[serde(default = "any_part")]
+    pub part: String,
+    #[serde(default)]
+    pub weekdays: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+fn any_part() -> String {
+    "any".into()
+}
+
+/// `acceptWaitingListOffer`, `declineWaitingListOffer`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistParams {
+    #[serde(flatten)]
+    pub patient: PatientParams,
+    #[serde(deserialize_with = "int_or_str")]
+    pub waiting_list_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// A freed slot held for the first suitable patient on the list until they accept or decline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistOffer {
+    #[serde(deserialize_with = "int_or_str")]
+    pub available_resource_id: u64,
+    #[serde(deserialize_with = "int_or_str")]
+    pub complex_resource_id: u64,
+    pub doctor_name: String,
+    pub room_number: String,
+    pub lpu_address: String,
+    pub start_time: DateTime,
+    pub end_time: DateTime,
+}
+
+/// A patient's place on a waiting list: `status` is `"waiting"` or `"offered"` (then `offer`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistEntry {
+    #[serde(deserialize_with = "int_or_str")]
+    pub waiting_list_id: u64,
+    #[serde(deserialize_with = "str_or_int")]
+    pub speciality_id: String,
+    pub speciality_name: String,
+    pub part: String,
+    #[serde(default)]
+    pub weekdays: Vec<u8>,
+    /// 1 for the first in line for the speciality.
+    pub position: u32,
+    pub status: String,
+    pub created_at: DateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<WaitlistOffer>,
 }

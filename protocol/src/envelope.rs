@@ -33,6 +33,10 @@ pub mod code {
     pub const QUEUE_CLOSED: &str = "QUEUE_CLOSED";
     pub const ALREADY_IN_QUEUE: &str = "ALREADY_IN_QUEUE";
     pub const TICKET_NOT_FOUND: &str = "TICKET_NOT_FOUND";
+    /// Ours: a waiting list is for a speciality with no free time; this one has some.
+    pub const SLOTS_AVAILABLE: &str = "SLOTS_AVAILABLE";
+    /// Ours: the waiting-list offer was accepted or declined already, or its time has passed.
+    pub const OFFER_GONE: &str = "OFFER_GONE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INTERNAL: &str = "INTERNAL";
     /// HTTP 401: no token, or one central does not know.

@@ -8,7 +8,8 @@ use serde::de::DeserializeOwned;
 
 use crate::booking::{
     AppointmentCreated, BookParams, CancelParams, DoctorInfo, DoctorsParams, PatientInfo, PatientInfoParams,
-    PatientParams, Reception, ReferralInfo, ScheduleInfo, ScheduleParams, SpecialityInfo,
+    PatientParams, Reception, ReferralInfo, ScheduleInfo, ScheduleParams, SpecialityInfo, WaitlistEntry,
+    WaitlistJoinParams, WaitlistParams,
 };
 use crate::de::List;
 use crate::queue::{
@@ -119,6 +120,15 @@ methods! {
     CancelAppointment = "cancelAppointment" on Booking, CancelParams => String, writes: true;
     GetAppointmentReceptionsByPatient = "getAppointmentReceptionsByPatient" on Booking, PatientParams => List<Reception>, writes: false;
     GetReferralsInfo = "getReferralsInfo" on Booking, PatientParams => List<ReferralInfo>, writes: false;
+    /// Ours: onto a speciality's waiting list when nothing is free (the entry; joining twice
+    /// answers the first entry).
+    JoinWaitingList = "joinWaitingList" on Booking, WaitlistJoinParams => WaitlistEntry, writes: true;
+    /// Ours: the patient's waiting-list entries, with the slot offered to them, if any.
+    GetWaitingList = "getWaitingList" on Booking, PatientParams => List<WaitlistEntry>, writes: false;
+    /// Ours: books the offered slot (once, whichever kiosk asks first).
+    AcceptWaitingListOffer = "acceptWaitingListOffer" on Booking, WaitlistParams => AppointmentCreated, writes: true;
+    /// Ours: leaves the list; the slot goes to the next in line. Answers `"OK"`.
+    DeclineWaitingListOffer = "declineWaitingListOffer" on Booking, WaitlistParams => String, writes: true;
     EnqueueWalkIn = "enqueueWalkIn" on Queue, EnqueueParams => Ticket, writes: true;
     GetQueueState = "getQueueState" on Queue, LpuParams => QueueState, writes: false;
     /// The called ticket, or `null` when nobody waits.

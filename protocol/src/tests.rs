@@ -151,6 +151,31 @@ fn every_method_round_trips() {
                     "toDoctor": {"specialityId": "2025", "specialityName": "Кардиолог", "receptionTypeId": "556"},
                     "countActiveAppointment": 0}]),
             ),
+            Method::JoinWaitingList => round_trip::<call::JoinWaitingList>(
+                with(
+                    json!({"specialityId": "2019", "part": "morning", "weekdays": [1, 3], "requestId": "k2-6"}),
+                ),
+                json!({"waitingListId": 3, "specialityId": "2019", "specialityName": "Офтальмолог",
+                    "part": "morning", "weekdays": [1, 3], "position": 2, "status": "waiting",
+                    "createdAt": "2026-11-23T10:00:00+03:00"}),
+            ),
+            Method::GetWaitingList => round_trip::<call::GetWaitingList>(
+                patient(),
+                json!([{"waitingListId": 3, "specialityId": "2019", "specialityName": "Офтальмолог",
+                    "part": "any", "weekdays": [], "position": 1, "status": "offered",
+                    "createdAt": "2026-11-23T10:00:00+03:00", "offer": {"availableResourceId": 201,
+                    "complexResourceId": 2010, "doctorName": "Кузнецова Елена Сергеевна", "roomNumber": "310",
+                    "lpuAddress": "ул. Садовая, 12", "startTime": "2026-11-24T08:20:00+03:00",
+                    "endTime": "2026-11-24T08:40:00+03:00"}}]),
+            ),
+            Method::AcceptWaitingListOffer => round_trip::<call::AcceptWaitingListOffer>(
+                with(json!({"waitingListId": 3, "requestId": "k2-7"})),
+                json!({"appointmentId": 9, "appointmentNumber": "1-000009"}),
+            ),
+            Method::DeclineWaitingListOffer => round_trip::<call::DeclineWaitingListOffer>(
+                with(json!({"waitingListId": 3, "requestId": "k2-8"})),
+                json!("OK"),
+            ),
             Method::EnqueueWalkIn => round_trip::<call::EnqueueWalkIn>(
                 with(json!({"lpuId": 1, "kioskId": 2, "requestId": "k2-4"})),
                 ticket.clone(),

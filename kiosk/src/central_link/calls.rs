@@ -3,12 +3,12 @@
 
 use domain::{
     Appointment, AppointmentId, BirthDate, Cabinet, Doctor, DoctorId, FullName, LdpKind, LpuId, Patient,
-    QueueTicket, Referral, ReferralId, ScheduleDay, Slot, Speciality,
+    QueueTicket, Referral, ReferralId, ScheduleDay, Slot, Speciality, WaitlistOffer, WaitlistPlace,
 };
 use protocol::{
     AppointmentCreated, BookParams, CancelParams, DoctorInfo, DoctorsParams, EnqueueParams,
     PatientInfoParams, PatientParams, Reception, ReferralInfo, ScheduleInfo, ScheduleParams, SpecialityInfo,
-    SyncParams, SyncedTicket, ToLdp, call,
+    SyncParams, SyncedTicket, ToLdp, WaitlistJoinParams, WaitlistParams, call,
 };
 
 use super::client::{CallError, Client};
@@ -173,6 +173,27 @@ pub async fn identify(c: &Client, cr: &Credentials) -> Result<Patient, CallError
     })
 }
 
+/// The first slot a waiting list holds for the patient, if any. Asked right after
+/// identification; a server without waiting lists (or a fault) means no offer, never a refusal.
+async fn offer(c: &Client, cr: &Credentials) -> Option<WaitlistOffer> {
+    let entries = c.call::<call::GetWaitingList>(&who(cr)).await.ok()?;
+    entries.into_iter().find_map(|e| {
+        let o = e.offer?;
+        Some(WaitlistOffer {
+            entry: e.waiting_list_id,
+            speciality_name: e.speciality_name,
+            doctor_name: o.doctor_name,
+            address: o.lpu_address,
+            slot: Slot {
+                start: o.start_time,
+                end: o.end_time,
+                cabinet: o.room_number,
+                complex_resource_id: o.complex_resource_id,
+            },
+        })
+    })
+}
+
 async fn receptions(c: &Client, cr: &Credentials) -> Result<Vec<Appointment>, CallError> {
     let list = c.call::<call::GetAppointmentReceptionsByPatient>(&who(cr)).await?;
     Ok(list.into_iter().map(appointment).collect())
@@ -186,7 +207,46 @@ pub async fn run(
     request_id: &str,
 ) -> Result<Reply, CallError> {
     Ok(match call {
-        CentralCall::Identify => Reply::Identified(identify(c, cr).await?),
+        CentralCall::Identify => {
+            let patient = identify(c, cr).await?;
+            match offer(c, cr).await {
+                Some(o) => Reply::IdentifiedWithOffer(patient, o),
+                None => Reply::Identified(patient),
+            }
+        }
+        CentralCall::JoinWaitlist { speciality_code, part } => {
+            let p = WaitlistJoinParams {
+                patient: who(cr),
+                speciality_id: speciality_code.clone(),
+                part: part.as_str().into(),
+                weekdays: Vec::new(),
+                request_id: Some(request_id.into()),
+            };
+            let e = c.call::<call::JoinWaitingList>(&p).await?;
+            Reply::Joined(WaitlistPlace {
+                entry: e.waiting_list_id,
+                speciality_name: e.speciality_name,
+                position: e.position,
+            })
+        }
+        CentralCall::AcceptOffer { entry } => {
+            let p = WaitlistParams {
+                patient: who(cr),
+                waiting_list_id: *entry,
+                request_id: Some(request_id.into()),
+            };
+            let created = c.call::<call::AcceptWaitingListOffer>(&p).await?;
+            Reply::Booked(booked(c, cr, created).await?)
+        }
+        CentralCall::DeclineOffer { entry } => {
+            let p = WaitlistParams {
+                patient: who(cr),
+                waiting_list_id: *entry,
+                request_id: Some(request_id.into()),
+            };
+            c.call::<call::DeclineWaitingListOffer>(&p).await?;
+            Reply::Declined
+        }
         CentralCall::Specialities => {
             let l = c.call::<call::GetSpecialitiesInfo>(&who(cr)).await?;
             Reply::Specialities(l.into_iter().map(speciality).collect())

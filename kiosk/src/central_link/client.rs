@@ -61,7 +61,9 @@ impl CallError {
                 Some(code::NOT_FOR_SEX) => CentralError::NotForSex,
                 Some(code::TIME_CONFLICT) => CentralError::TimeConflict,
                 Some(code::ALREADY_BOOKED) => CentralError::AlreadyBooked,
-                Some(code::SLOT_TAKEN) => CentralError::SlotTaken,
+                // A waiting-list offer taken (by this patient at another kiosk) or gone: to the
+                // patient, that time is no longer theirs to take.
+                Some(code::SLOT_TAKEN | code::OFFER_GONE) => CentralError::SlotTaken,
                 Some(code::APPOINTMENT_NOT_FOUND) => CentralError::AppointmentNotFound,
                 Some(code::QUEUE_CLOSED) => CentralError::QueueClosed,
                 Some(code::RATE_LIMITED) => CentralError::RateLimited,

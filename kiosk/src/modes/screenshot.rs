@@ -24,7 +24,7 @@ use crate::runtime::Core;
 use crate::session::{Action, CentralError, Event, Lang, PrinterHealth, SessionConfig};
 
 /// Every screen `--screen` accepts; `attract` first.
-pub const SCREENS: [&str; 27] = [
+pub const SCREENS: [&str; 30] = [
     "attract",
     "enter-enp",
     "enter-enp-error",
@@ -46,6 +46,9 @@ pub const SCREENS: [&str; 27] = [
     "referral-rooms",
     "booked-test",
     "needs-referral",
+    "waitlist-join",
+    "waitlist-joined",
+    "waitlist-offer",
     "waiting",
     "help",
     "problem",
@@ -268,7 +271,9 @@ fn reach(name: &str, look: Look) -> Result<Core, ShotError> {
     let Look { lang, large, contrast } = look;
     let offline = matches!(name, "menu-offline" | "ticket-offline");
     let (mut core, time) = standin_core(offline);
-    let anna = StandInClinic::new(today()).patients[0].clone();
+    let clinic = StandInClinic::new(today());
+    // The second patient has a waiting-list offer waiting; everybody else is the first.
+    let anna = clinic.patients[usize::from(name == "waitlist-offer")].clone();
     // A card read starts a new patient, which resets the language and text size: set after.
     let set_look = |core: &mut Core| {
         if lang == Lang::En {
@@ -379,6 +384,16 @@ fn reach(name: &str, look: Look) -> Result<Core, ShotError> {
                     let i = cardiologist(&core);
                     tap(&mut core, Action::Choose(i));
                 }
+                // The surgeon is booked up: the lead row is the waiting list.
+                "waitlist-join" | "waitlist-joined" => {
+                    tap(&mut core, Action::Book);
+                    tap(&mut core, Action::Choose(3));
+                    tap(&mut core, Action::AnyDoctor);
+                    if name == "waitlist-joined" {
+                        tap(&mut core, Action::JoinWaitlist(domain::DayPart::Morning));
+                    }
+                }
+                "waitlist-offer" => {}
                 "help" => tap(&mut core, Action::CallStaff),
                 "waiting" => {
                     // Asked, not yet answered, for longer than the veil waits.

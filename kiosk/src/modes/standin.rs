@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use domain::BirthDate;
 use domain::{
     Appointment, AppointmentId, Cabinet, Date, DateTime, Doctor, DoctorId, Enp, LdpKind, LpuId, Patient,
-    QueueTicket, Referral, ReferralId, ScheduleDay, Slot, Speciality, TicketNumber,
+    QueueTicket, Referral, ReferralId, ScheduleDay, Slot, Speciality, TicketNumber, WaitlistOffer,
+    WaitlistPlace,
 };
 
 use crate::session::{CentralCall, CentralError, Credentials, Reply};
@@ -21,6 +22,8 @@ pub struct StandInClinic {
     doctors: Vec<Doctor>,
     /// Every patient's referrals: to a cardiologist, a blood test, and an expired one.
     referrals: Vec<Referral>,
+    /// A freed slot the waiting list holds for the second patient (until accepted or declined).
+    offer: Option<WaitlistOffer>,
     free: BTreeMap<DoctorId, Vec<Slot>>,
     booked: Vec<(Enp, Appointment)>,
     tickets: u32,
@@ -75,6 +78,10 @@ impl StandInClinic {
             doctor(201, "Кузнецова Елена Сергеевна", "2019", "Офтальмолог", "310"),
             doctor(301, "Попов Андрей Викторович", "2045", "Кардиолог", "402"),
             doctor(1101, "Процедурный кабинет", "5001", "Общий анализ крови", "105"),
+            // Booked up for the fortnight: the waiting list's case.
+            Doctor {
+                nearest_free: None, ..doctor(302, "Фёдоров Николай Ильич", "2007", "Хирург", "121")
+            },
         ];
         let referral = |id: u64, code: &str, name: &str, ldp, until| Referral {
             id: ReferralId(100_000_000_000 + id),
@@ -93,7 +100,7 @@ impl StandInClinic {
             referral(3002, "5004", "Физиотерапия", Some(LdpKind::Procedure), -2),
         ];
         let mut free = BTreeMap::new();
-        for d in &doctors {
+        for d in doctors.iter().filter(|d| d.nearest_free.is_some()) {
             let mut slots = Vec::new();
             for day in 1..=3 {
                 let date = today.add_days(day).expect("demo days are in range");
@@ -114,12 +121,20 @@ impl StandInClinic {
                 spec("2011", "Терапевт", true),
                 spec("2019", "Офтальмолог", true),
                 spec("2045", "Кардиолог", false),
+                spec("2007", "Хирург", true),
                 // Her dentist is in another clinic: the list says which.
                 Speciality {
                     attached_elsewhere: Some("Стоматологическая поликлиника №\u{a0}9, ул. Зелёная, 5".into()),
                     ..spec("2013", "Стоматолог", true)
                 },
             ],
+            offer: free.get(&DoctorId(101)).and_then(|s| s.get(1)).map(|slot| WaitlistOffer {
+                entry: 7,
+                speciality_name: "Терапевт".into(),
+                doctor_name: "Иванова Мария Петровна".into(),
+                address: "ул. Садовая, 12".into(),
+                slot: slot.clone(),
+            }),
             doctors,
             referrals,
             free,
@@ -138,7 +153,30 @@ impl StandInClinic {
         // Like the real service: an unknown policy and a wrong birth date look the same.
         let patient = self.find(c).cloned().ok_or(CentralError::PatientNotFound)?;
         Ok(match call {
-            CentralCall::Identify => Reply::Identified(patient),
+            CentralCall::Identify => match &self.offer {
+                Some(o) if patient.enp == self.patients[1].enp => {
+                    Reply::IdentifiedWithOffer(patient, o.clone())
+                }
+                _ => Reply::Identified(patient),
+            },
+            CentralCall::JoinWaitlist { speciality_code, .. } => Reply::Joined(WaitlistPlace {
+                entry: 8,
+                speciality_name: self
+                    .specialities
+                    .iter()
+                    .find(|s| &s.code == speciality_code)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+                position: 3,
+            }),
+            CentralCall::AcceptOffer { .. } => {
+                let o = self.offer.take().ok_or(CentralError::SlotTaken)?;
+                Reply::Booked(self.book(&patient, DoctorId(101), &o.slot, None)?)
+            }
+            CentralCall::DeclineOffer { .. } => {
+                self.offer = None;
+                Reply::Declined
+            }
             CentralCall::Specialities => Reply::Specialities(self.specialities.clone()),
             CentralCall::Doctors { query, .. } => {
                 let code = match query {

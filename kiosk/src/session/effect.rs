@@ -3,7 +3,7 @@
 use std::fmt;
 
 use domain::{Appointment, QueueTicket};
-use domain::{AppointmentId, BirthDate, DoctorId, Enp, FullName, LdpKind, ReferralId, Slot};
+use domain::{AppointmentId, BirthDate, DayPart, DoctorId, Enp, FullName, LdpKind, ReferralId, Slot};
 
 /// Names one request for the whole life of the process: a reply carries it back, and a reply
 /// whose id the current screen is not waiting for is dropped. Ids never repeat, even across
@@ -74,6 +74,19 @@ pub enum CentralCall {
     /// How long a walk-in ticket taken now would wait (before the patient takes one).
     QueueOutlook,
     EnqueueWalkIn,
+    /// Onto a speciality's waiting list (it has no free time).
+    JoinWaitlist {
+        speciality_code: String,
+        part: DayPart,
+    },
+    /// Book the slot a waiting list offered.
+    AcceptOffer {
+        entry: u64,
+    },
+    /// Leave the list; the slot goes to the next in line.
+    DeclineOffer {
+        entry: u64,
+    },
 }
 
 impl CentralCall {
@@ -84,6 +97,9 @@ impl CentralCall {
                 | CentralCall::ShiftAppointment { .. }
                 | CentralCall::CancelAppointment { .. }
                 | CentralCall::EnqueueWalkIn
+                | CentralCall::JoinWaitlist { .. }
+                | CentralCall::AcceptOffer { .. }
+                | CentralCall::DeclineOffer { .. }
         )
     }
 }

@@ -1,7 +1,7 @@
 //! What can happen to a session.
 
 use domain::{Appointment, DeviceErrorKind, Doctor, Patient, Policy, QueueTicket, Referral};
-use domain::{ScheduleDay, Speciality};
+use domain::{ScheduleDay, Speciality, WaitlistOffer, WaitlistPlace};
 
 use super::effect::RequestId;
 
@@ -66,6 +66,10 @@ pub enum Action {
     NextPolicy,
     /// The NeedsReferral screen's "book the doctor who refers".
     BookIssuer,
+    /// Onto the waiting list, for times in this part of the day.
+    JoinWaitlist(domain::DayPart),
+    /// "Нет, не нужно" on a waiting-list offer.
+    DeclineOffer,
     // Service.
     ServiceGesture,
     Service(super::effect::ServiceCommand),
@@ -134,6 +138,11 @@ pub struct QueueOutlook {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     Identified(Patient),
+    /// Identified, and a waiting list holds a freed slot for them: shown before the menu.
+    IdentifiedWithOffer(Patient, WaitlistOffer),
+    Joined(WaitlistPlace),
+    /// The offer was declined (or the list left).
+    Declined,
     Specialities(Vec<Speciality>),
     Doctors(Vec<Doctor>),
     Schedule(Vec<ScheduleDay>),

@@ -22,5 +22,5 @@ pub use effect::{CentralCall, Credentials, DoctorQuery, Effect, PrintDoc, Reques
 pub use event::{Action, CentralError, Event, Lang, PrinterHealth, QueueOutlook, ReadFailure, Reply};
 pub use problem::Problem;
 pub use state::{Loadable, Now, PendingKind, PrintState, Screen, Session, SessionConfig};
-pub use state::{earliest_doctor, offers_any_doctor};
+pub use state::{earliest_doctor, offers_any_doctor, offers_waitlist};
 pub use update::update;

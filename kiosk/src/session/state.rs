@@ -2,6 +2,7 @@
 
 use domain::{Appointment, Date, Doctor, Patient, Policy, QueueTicket, Referral, ScheduleDay};
 use domain::{DeviceErrorKind, Slot, Speciality};
+use domain::{WaitlistOffer, WaitlistPlace};
 
 use super::effect::{DoctorQuery, RequestId};
 use super::event::{Lang, PrinterHealth, QueueOutlook};
@@ -116,6 +117,14 @@ pub fn offers_any_doctor(list: &[Doctor]) -> bool {
     list.iter().filter(|d| d.nearest_free.is_some()).count() >= 2
 }
 
+/// Whether the doctors screen offers the waiting list: a new booking for a speciality whose
+/// doctors have no free time at all (a referral, a move keep to what central has).
+pub fn offers_waitlist(flow: &BookingFlow, list: &[Doctor]) -> bool {
+    matches!(flow.purpose, Purpose::New)
+        && matches!(flow.query, DoctorQuery::Speciality { .. })
+        && list.iter().all(|d| d.nearest_free.is_none())
+}
+
 /// The doctor "any doctor" means: the earliest free day, the first listed on a tie.
 pub fn earliest_doctor(list: &[Doctor]) -> Option<&Doctor> {
     list.iter().filter(|d| d.nearest_free.is_some()).min_by_key(|d| d.nearest_free)
@@ -211,6 +220,29 @@ pub enum Screen {
         /// The first-level speciality that refers (a GP), when the clinic has one.
         issuer: Option<Speciality>,
     },
+    /// A speciality with no free time: onto its waiting list, for which part of the day?
+    WaitlistJoin {
+        flow: BookingFlow,
+    },
+    JoiningWaitlist {
+        req: RequestId,
+        flow: BookingFlow,
+    },
+    /// On the list: central offers the first freed time at the next identification.
+    WaitlistJoined {
+        place: WaitlistPlace,
+    },
+    /// Shown on identification, before the menu: a freed slot held for this patient.
+    WaitlistOffer {
+        offer: WaitlistOffer,
+    },
+    AcceptingOffer {
+        req: RequestId,
+        offer: WaitlistOffer,
+    },
+    DecliningOffer {
+        req: RequestId,
+    },
     /// Something went wrong; one button leads on to `back`.
     Problem {
         problem: Problem,
@@ -250,6 +282,8 @@ pub enum PendingKind {
     Referrals,
     Cancel,
     WalkIn,
+    /// Joining or leaving a waiting list.
+    Waitlist,
     /// The queue's outlook for the walk-in confirmation: asked quietly, no veil, no error.
     Outlook,
     Print,
@@ -323,6 +357,8 @@ impl Session {
             Screen::WalkInConfirm { outlook: Loadable::Loading(req) } => Some((*req, K::Outlook)),
             Screen::Booking { req, .. } => Some((*req, K::Book)),
             Screen::Cancelling { req, .. } => Some((*req, K::Cancel)),
+            Screen::AcceptingOffer { req, .. } => Some((*req, K::Book)),
+            Screen::JoiningWaitlist { req, .. } | Screen::DecliningOffer { req } => Some((*req, K::Waitlist)),
             Screen::Specialities { list: Loadable::Loading(req) } => Some((*req, K::Specialities)),
             Screen::Doctors { list: Loadable::Loading(req), .. } => Some((*req, K::Doctors)),
             Screen::Schedule { days: Loadable::Loading(req), .. } => Some((*req, K::Schedule)),
@@ -342,7 +378,13 @@ impl Screen {
     /// The patient's business is finished here (a ticket, a booking, a cancellation): the
     /// screen's own "Готово" ends the visit, and it times out without a countdown.
     pub fn is_done(&self) -> bool {
-        matches!(self, Screen::TicketIssued { .. } | Screen::Booked { .. } | Screen::Cancelled { .. })
+        matches!(
+            self,
+            Screen::TicketIssued { .. }
+                | Screen::Booked { .. }
+                | Screen::Cancelled { .. }
+                | Screen::WaitlistJoined { .. }
+        )
     }
 }
 
@@ -352,7 +394,12 @@ impl Session {
     pub fn write_pending(&self) -> bool {
         matches!(
             self.screen,
-            Screen::WalkInWaiting { .. } | Screen::Booking { .. } | Screen::Cancelling { .. }
+            Screen::WalkInWaiting { .. }
+                | Screen::Booking { .. }
+                | Screen::Cancelling { .. }
+                | Screen::JoiningWaitlist { .. }
+                | Screen::AcceptingOffer { .. }
+                | Screen::DecliningOffer { .. }
         )
     }
 
@@ -385,6 +432,12 @@ impl Session {
             Screen::Cancelled { .. } => "cancelled",
             Screen::Referrals { .. } => "referrals",
             Screen::NeedsReferral { .. } => "needs-referral",
+            Screen::WaitlistJoin { .. } => "waitlist-join",
+            Screen::JoiningWaitlist { .. } => "joining-waitlist",
+            Screen::WaitlistJoined { .. } => "waitlist-joined",
+            Screen::WaitlistOffer { .. } => "waitlist-offer",
+            Screen::AcceptingOffer { .. } => "accepting-offer",
+            Screen::DecliningOffer { .. } => "declining-offer",
             Screen::Problem { .. } => "problem",
             Screen::ServicePin { .. } => "service-pin",
             Screen::Service { .. } => "service",

@@ -385,12 +385,24 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
             let print = print_doc(s, PrintDoc::WalkIn(ticket.clone()), true, fx);
             Screen::TicketIssued { ticket, already_had, print }
         }
-        (Screen::TicketIssued { .. } | Screen::Booked { .. }, Action::Back) => Screen::Menu,
-        (Screen::TicketIssued { .. } | Screen::Booked { .. } | Screen::Cancelled { .. }, Action::Done) => {
+        (
+            Screen::TicketIssued { .. } | Screen::Booked { .. } | Screen::WaitlistJoined { .. },
+            Action::Back,
+        ) => Screen::Menu,
+        (
+            Screen::TicketIssued { .. }
+            | Screen::Booked { .. }
+            | Screen::Cancelled { .. }
+            | Screen::WaitlistJoined { .. },
+            Action::Done,
+        ) => {
             return wipe(s, fx);
         }
         (
-            Screen::TicketIssued { .. } | Screen::Booked { .. } | Screen::Cancelled { .. },
+            Screen::TicketIssued { .. }
+            | Screen::Booked { .. }
+            | Screen::Cancelled { .. }
+            | Screen::WaitlistJoined { .. },
             Action::NextPolicy,
         ) => {
             // Everything of this patient goes first; the way the screen reads stays (a parent
@@ -451,6 +463,12 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
                 }
                 None => Screen::Doctors { flow, list: Loadable::Ready(list) },
             }
+        }
+        // Nobody has time: the lead row is the waiting list.
+        (Screen::Doctors { flow, list: Loadable::Ready(list) }, Action::AnyDoctor)
+            if super::state::offers_waitlist(&flow, &list) =>
+        {
+            Screen::WaitlistJoin { flow }
         }
         (Screen::Doctors { flow, .. }, Action::Back) => match (flow.purpose, flow.query) {
             (Purpose::Reschedule(appointment), _) => {
@@ -557,6 +575,34 @@ fn on_tap(s: &mut Session, action: Action, now: Now, fx: &mut Vec<Effect>) {
         }
         (Screen::Referrals { .. }, Action::Back) => Screen::Menu,
 
+        // --- Waiting list ------------------------------------------------------------------
+        (Screen::WaitlistJoin { flow }, Action::JoinWaitlist(part)) => match &flow.query {
+            DoctorQuery::Speciality { code, .. } => {
+                let c = CentralCall::JoinWaitlist { speciality_code: code.clone(), part };
+                match call(s, fx, c) {
+                    Some(req) => Screen::JoiningWaitlist { req, flow },
+                    None => return wipe(s, fx),
+                }
+            }
+            DoctorQuery::Referral { .. } => Screen::WaitlistJoin { flow },
+        },
+        (Screen::WaitlistJoin { flow }, Action::Back) => return go(s, Back::Doctors(flow), fx),
+        (Screen::WaitlistOffer { offer }, Action::Confirm) => {
+            fx.push(Effect::CheckPrinter);
+            match call(s, fx, CentralCall::AcceptOffer { entry: offer.entry }) {
+                Some(req) => Screen::AcceptingOffer { req, offer },
+                None => return wipe(s, fx),
+            }
+        }
+        (Screen::WaitlistOffer { offer }, Action::DeclineOffer) => {
+            match call(s, fx, CentralCall::DeclineOffer { entry: offer.entry }) {
+                Some(req) => Screen::DecliningOffer { req },
+                None => return wipe(s, fx),
+            }
+        }
+        // "Решить позже": the offer stays held; the next visit shows it again.
+        (Screen::WaitlistOffer { .. }, Action::Back) => Screen::Menu,
+
         // --- Problems ----------------------------------------------------------------------
         (Screen::Problem { back, .. }, Action::Back | Action::Next | Action::Done | Action::Confirm) => {
             return go(s, back, fx);
@@ -626,6 +672,20 @@ fn on_central(s: &mut Session, req: RequestId, result: Result<Reply, CentralErro
             s.patient = Some(patient);
             Screen::Menu
         }
+        (Screen::Identifying { .. }, Ok(Reply::IdentifiedWithOffer(patient, offer))) => {
+            s.patient = Some(patient);
+            Screen::WaitlistOffer { offer }
+        }
+        (Screen::JoiningWaitlist { .. }, Ok(Reply::Joined(place))) => Screen::WaitlistJoined { place },
+        (Screen::JoiningWaitlist { flow, .. }, Err(e)) => {
+            Screen::Problem { problem: Problem::from_central(&e), back: Back::Doctors(flow) }
+        }
+        (Screen::AcceptingOffer { .. }, Ok(Reply::Booked(appointment))) => {
+            let doc = appointment_doc(s, &appointment);
+            let print = print_doc(s, doc, false, fx);
+            Screen::Booked { appointment, rescheduled: false, print }
+        }
+        (Screen::DecliningOffer { .. }, Ok(Reply::Declined)) => Screen::Menu,
         (Screen::Identifying { policy, .. }, Err(CentralError::Unreachable)) => {
             // Central is down: the card is enough to take a walk-in ticket offline.
             let Some(birth_date) = policy.birth_date else { return wipe(s, fx) };

@@ -12,6 +12,7 @@ mod appointments;
 mod booking;
 mod identify;
 mod menu;
+mod waitlist;
 mod walk_in;
 
 /// A list row.
@@ -181,7 +182,19 @@ pub fn view(s: &Session, now_ms: u64) -> View {
         Screen::WalkInConfirm { outlook } => walk_in::confirm(s, outlook),
         Screen::TicketIssued { ticket, already_had, print } => walk_in::ticket(s, ticket, already_had, print),
         Screen::Specialities { list } => booking::specialities(s, list),
-        Screen::Doctors { list, flow } => booking::doctors(s, list, rooms(&flow.query)),
+        Screen::Doctors { list, flow } => {
+            let mut body = booking::doctors(s, list, rooms(&flow.query));
+            // Nobody has time: the lead row is the waiting list.
+            if let (Loadable::Ready(l), Body::List { lead, .. }) = (list, &mut body)
+                && crate::session::offers_waitlist(flow, l)
+            {
+                *lead = Some(waitlist::lead(s.lang));
+            }
+            body
+        }
+        Screen::WaitlistJoin { flow } => waitlist::join(s, &flow.query),
+        Screen::WaitlistJoined { place } => waitlist::joined(s, place),
+        Screen::WaitlistOffer { offer } => waitlist::offer(s, offer),
         Screen::Schedule { doctor, days, day, .. } => booking::schedule(s, doctor, days, day),
         Screen::ConfirmBooking { doctor, slot, .. } => booking::confirm(s, doctor, slot),
         Screen::Booked { appointment, rescheduled, print } => {
@@ -202,7 +215,10 @@ pub fn view(s: &Session, now_ms: u64) -> View {
         Screen::Identifying { .. }
         | Screen::WalkInWaiting { .. }
         | Screen::Booking { .. }
-        | Screen::Cancelling { .. } => waiting_body(l),
+        | Screen::Cancelling { .. }
+        | Screen::JoiningWaitlist { .. }
+        | Screen::AcceptingOffer { .. }
+        | Screen::DecliningOffer { .. } => waiting_body(l),
     };
     // The attract screen has neither; the menu is the top of a visit: no "back" from it. A
     // finished visit's own "Готово" ends the session: a second "Завершить" would only puzzle.
@@ -216,6 +232,7 @@ pub fn view(s: &Session, now_ms: u64) -> View {
             | Screen::WalkInConfirm { .. }
             | Screen::ConfirmBooking { .. }
             | Screen::ConfirmCancel { .. }
+            | Screen::WaitlistOffer { .. }
     );
     let show_exit = s.patient.is_some() && !matches!(s.screen, Screen::Attract) && !s.screen.is_done();
     let pending =
@@ -255,6 +272,7 @@ fn wait(s: &Session, k: PendingKind) -> Wait {
         PendingKind::Referrals => t(l, "Загружаем ваши направления…", "Loading your referrals…"),
         PendingKind::Book => t(l, "Записываем вас…", "Booking…"),
         PendingKind::Cancel => t(l, "Отменяем запись…", "Cancelling…"),
+        PendingKind::Waitlist => t(l, "Передаём ваш ответ…", "Sending your answer…"),
         PendingKind::WalkIn | PendingKind::Print | PendingKind::Outlook => {
             t(l, "Выдаём талон…", "Issuing your ticket…")
         }
@@ -458,6 +476,7 @@ pub fn title_case(s: &str) -> String {
 /// What the Info screen's three buttons (primary, secondary, tertiary) mean on `screen`.
 pub fn info_action(screen: &Screen, button: usize) -> Option<crate::session::Action> {
     use crate::session::Action as A;
+    use domain::DayPart;
     let [p, s, t] = match screen {
         Screen::WalkInConfirm { .. } | Screen::ConfirmBooking { .. } => {
             [Some(A::Confirm), Some(A::Back), None]
@@ -469,7 +488,15 @@ pub fn info_action(screen: &Screen, button: usize) -> Option<crate::session::Act
         Screen::TicketIssued { .. } | Screen::Booked { .. } => {
             [Some(A::Done), Some(A::Reprint), Some(A::NextPolicy)]
         }
-        Screen::Cancelled { .. } => [Some(A::Done), None, Some(A::NextPolicy)],
+        Screen::Cancelled { .. } | Screen::WaitlistJoined { .. } => {
+            [Some(A::Done), None, Some(A::NextPolicy)]
+        }
+        Screen::WaitlistJoin { .. } => [
+            Some(A::JoinWaitlist(DayPart::Any)),
+            Some(A::JoinWaitlist(DayPart::Afternoon)),
+            Some(A::JoinWaitlist(DayPart::Morning)),
+        ],
+        Screen::WaitlistOffer { .. } => [Some(A::Confirm), Some(A::DeclineOffer), Some(A::Back)],
         Screen::AppointmentDetail { .. } => {
             [Some(A::Reschedule), Some(A::CancelAppointment), Some(A::Reprint)]
         }

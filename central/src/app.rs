@@ -546,7 +546,7 @@ async fn dispatch(
             (booking::patient_info(st, &pp.patient).await?, Vec::new())
         }
         Method::GetSpecialitiesInfo => {
-            (booking::specialities(st, &params(p)?, &state.clinic(who).await?).await?, Vec::new())
+            (booking::specialities(st, &params(p)?, now, &state.clinic(who).await?).await?, Vec::new())
         }
         Method::GetDoctorsInfo => {
             (booking::doctors(st, &params(p)?, now, &state.clinic(who).await?).await?, Vec::new())

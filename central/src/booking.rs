@@ -66,6 +66,13 @@ fn area_type(kind: Option<i64>) -> Vec<Value> {
     }
 }
 
+/// Whether `s` sees a patient of `p`'s age on `today` (a children's clinic's limits).
+fn age_allows(p: &PatientRow, s: &SpecialityRow, today: Date) -> bool {
+    let Ok(born) = Date::parse_iso(&p.birth_date) else { return true };
+    let age = i64::from(born.age_on(today));
+    s.min_age.is_none_or(|m| age >= m) && s.max_age.is_none_or(|m| age <= m)
+}
+
 fn sex_allows(p: &PatientRow, s: &SpecialityRow) -> bool {
     match p.sex.as_str() {
         "male" => s.male,
@@ -114,7 +121,12 @@ pub async fn patient_info(st: &Store, p: &PatientParams) -> Result<Value, ApiErr
 
 /// `clinic`: the caller's clinic and branches; a speciality the patient is attached to
 /// elsewhere says where (`attachedElsewhere`).
-pub async fn specialities(st: &Store, p: &PatientParams, clinic: &[i64]) -> Result<Value, ApiError> {
+pub async fn specialities(
+    st: &Store,
+    p: &PatientParams,
+    now: Now,
+    clinic: &[i64],
+) -> Result<Value, ApiError> {
     let patient = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
     let lpus = store::all_lpus(&st.pool).await?;
     // Tests and procedures are booked by referral only, never chosen from this list.
@@ -124,12 +136,32 @@ pub async fn specialities(st: &Store, p: &PatientParams, clinic: &[i64]) -> Resu
     ))
     .fetch_all(&st.pool)
     .await?;
+    // The patient's own attachments, read once for every speciality.
+    let own: Vec<(i64, i64)> = sqlx::query("SELECT kind, lpu_id FROM attachment WHERE enp = $1")
+        .bind(&patient.enp)
+        .fetch_all(&st.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
     let mut list = Vec::new();
     for s in rows.iter().map(store::speciality_row) {
         let s = s?;
+        // A child is not offered a therapist, an adult no paediatrician.
+        if !age_allows(&patient, &s, now.date) {
+            continue;
+        }
+        // As `home_for` decides it: the attachment of the speciality's kind, else the general.
+        let home = match s.attach_kind.and_then(|k| own.iter().find(|(kind, _)| *kind == k)) {
+            Some((_, lpu)) => Some(*lpu),
+            None => patient.lpu_id,
+        };
         let attached_elsewhere = match s.attach_kind {
-            Some(_) => elsewhere(home_for(&st.pool, &patient, &s).await?, &lpus, clinic)
-                .map(|l| AttachedElsewhere { lpu_id: l.id as u32, name: l.name, address: l.address }),
+            Some(_) => elsewhere(home, &lpus, clinic).map(|l| AttachedElsewhere {
+                lpu_id: l.id as u32,
+                name: l.name,
+                address: l.address,
+            }),
             None => None,
         };
         list.push(SpecialityInfo {
@@ -162,6 +194,14 @@ pub(crate) async fn access(
             code::NOT_FOR_SEX,
             format!("{}: приём только мужчин или только женщин", spec.name),
         ));
+    }
+    if !age_allows(patient, spec, today) {
+        let text = match (spec.min_age, spec.max_age) {
+            (Some(min), _) => format!("К врачу «{}» записывают с {min} лет", spec.name),
+            (None, Some(max)) => format!("К врачу «{}» записывают детей до {} лет", spec.name, max + 1),
+            (None, None) => format!("К врачу «{}» по возрасту нельзя", spec.name),
+        };
+        return Err(ApiError::domain(code::AGE_LIMIT, text));
     }
     if spec.first_level {
         return Ok(None);

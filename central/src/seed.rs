@@ -1,10 +1,10 @@
-//! The deterministic demo seed: one clinic with two branches, thirteen doctors across first-level
-//! and referral-only specialities, four rooms for tests and procedures (blood test, ECG,
+//! The deterministic demo seed: one clinic with two branches, fourteen doctors across first-level
+//! and referral-only specialities (a therapist from 18, a paediatrician to 17), four rooms for tests and procedures (blood test, ECG,
 //! ultrasound, physiotherapy) with their preparation, two clinics outside the network where some
 //! patients hold their dental or gynaecological attachment, 14 days of schedules from `today`, the 50
 //! demo patients of `domain::demo` (some not attached, some with referrals to doctors and to
-//! tests, one of them expired, some with appointments), and duty hours. Test data, not real
-//! people.
+//! tests, one of them expired, some with appointments), a surgeon booked up with two patients
+//! on his waiting list, and duty hours. Test data, not real people.
 
 use domain::demo;
 use domain::{Date, DateTime, Sex};
@@ -18,8 +18,9 @@ pub const BRANCH: i64 = 2;
 pub const BRANCH2: i64 = 3;
 
 /// (code, name, first level, male, female)
-pub const SPECIALITIES: [(&str, &str, bool, bool, bool); 10] = [
+pub const SPECIALITIES: [(&str, &str, bool, bool, bool); 11] = [
     ("2011", "Терапевт", true, true, true),
+    ("2012", "Педиатр", true, true, true),
     ("2019", "Офтальмолог", true, true, true),
     ("2007", "Хирург", true, true, true),
     ("2010", "Оториноларинголог", true, true, true),
@@ -34,10 +35,11 @@ pub const SPECIALITIES: [(&str, &str, bool, bool, bool); 10] = [
 /// (id, lpu, last, first, middle, speciality, room, slot minutes, morning shift)
 type SeedDoctor = (i64, i64, &'static str, &'static str, &'static str, &'static str, &'static str, u32, bool);
 
-const DOCTORS: [SeedDoctor; 13] = [
+const DOCTORS: [SeedDoctor; 14] = [
     (101, LPU, "Иванова", "Мария", "Петровна", "2011", "214", 15, true),
     (102, LPU, "Смирнов", "Олег", "Игоревич", "2011", "215", 15, false),
     (103, BRANCH, "Орлова", "Нина", "Сергеевна", "2011", "105", 20, true),
+    (111, LPU, "Голубева", "Светлана", "Андреевна", "2012", "217", 15, true),
     (201, LPU, "Кузнецова", "Елена", "Сергеевна", "2019", "310", 20, true),
     (301, LPU, "Попов", "Андрей", "Викторович", "2007", "120", 20, false),
     (401, BRANCH2, "Лебедева", "Ольга", "Ивановна", "2010", "204", 15, true),
@@ -54,6 +56,10 @@ const DOCTORS: [SeedDoctor; 13] = [
 /// gynaecologist (2).
 pub const OWN_ATTACHMENT: [(&str, i64); 2] = [("2013", 1), ("2001", 2)];
 
+/// Age limits, as a clinic that sees children and adults sets them: (speciality, from, to).
+pub const AGE_LIMITS: [(&str, Option<i64>, Option<i64>); 2] =
+    [("2011", Some(18), None), ("2012", None, Some(17))];
+
 /// Clinics outside the demo network where some patients hold their own attachments.
 pub const DENTAL_ELSEWHERE: i64 = 50;
 pub const GYN_ELSEWHERE: i64 = 51;
@@ -67,6 +73,25 @@ pub fn own_attachments(i: usize) -> Vec<(i64, i64)> {
         6 => vec![(1, BRANCH), (2, GYN_ELSEWHERE)],
         _ => Vec::new(),
     }
+}
+
+/// The surgeon is booked up for the fortnight but for one appointment, [`SURGEON_HOLDER`]'s;
+/// [`waitlisted`] patients are in line for the surgeon: a cancellation by the holder is offered
+/// to the first of them (the demo shows it).
+pub const FULL_DOCTOR: i64 = 301;
+pub const SURGEON_HOLDER: usize = 13;
+
+/// Demo patients on the surgeon's waiting list, in line order: (patient, part of the day).
+pub const WAITLISTED: [(usize, &str); 2] = [(12, "any"), (22, "afternoon")];
+
+/// Whether demo patient `i` is on a waiting list.
+pub fn waitlisted(i: usize) -> bool {
+    WAITLISTED.iter().any(|(p, _)| *p == i)
+}
+
+/// Active appointments the seed gives demo patient `i`.
+pub fn seeded_appointments(i: usize) -> usize {
+    usize::from(has_appointment(i)) + usize::from(i == SURGEON_HOLDER && attached(i))
 }
 
 /// Tests and procedures booked by referral (LDP types): (code, name, kind, preparation).
@@ -196,6 +221,14 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
         .execute(&mut *tx)
         .await?;
     }
+    for (code, min, max) in AGE_LIMITS {
+        sqlx::query("UPDATE speciality SET min_age = $1, max_age = $2 WHERE code = $3")
+            .bind(min)
+            .bind(max)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+    }
     for (code, kind) in OWN_ATTACHMENT {
         sqlx::query("UPDATE speciality SET attach_kind = $1 WHERE code = $2")
             .bind(kind)
@@ -254,7 +287,7 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
                     .bind(s.utc_minutes())
                     .bind(e.utc_minutes())
                     .bind(date.to_string())
-                    .bind(i64::from((k + id as u32).is_multiple_of(5)))
+                    .bind(i64::from((k + id as u32).is_multiple_of(5) || id == FULL_DOCTOR))
                     .execute(&mut *tx)
                     .await?;
                 k += 1;
@@ -311,6 +344,42 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
                 .bind(today.add_days(until).unwrap_or(today).to_string())
                 .execute(&mut *tx)
                 .await?;
+        }
+        if i == SURGEON_HOLDER && attached(i) {
+            // The one surgeon's slot taken by an appointment: the first weekday after today.
+            sqlx::query(
+                "INSERT INTO appointment (enp, slot_id, doctor_id, speciality_code, start_utc, end_utc, active)
+                 SELECT $1, id, doctor_id, '2007', start_utc, end_utc, 1 FROM slot
+                 WHERE doctor_id = $2 AND day > $3 ORDER BY start_utc LIMIT 1",
+            )
+            .bind(p.enp.expose())
+            .bind(FULL_DOCTOR)
+            .bind(today.to_string())
+            .execute(&mut *tx)
+            .await?;
+            // Taken by the appointment, not blocked: cancelled, it is free for the list.
+            sqlx::query(
+                "UPDATE slot SET blocked = 0 WHERE id IN (SELECT slot_id FROM appointment WHERE enp = $1 AND doctor_id = $2)",
+            )
+            .bind(p.enp.expose())
+            .bind(FULL_DOCTOR)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(n) = WAITLISTED.iter().position(|(w, _)| *w == i) {
+            let joined = DateTime::new(today.add_days(n as i32 - 3).unwrap_or(today), 9, 0, OFFSET)
+                .expect("valid time");
+            sqlx::query(
+                "INSERT INTO waitlist (enp, speciality_code, home_lpu, part, weekdays, created_at, created_utc, status)
+                 VALUES ($1, '2007', $2, $3, '', $4, $5, 'waiting')",
+            )
+            .bind(p.enp.expose())
+            .bind(LPU)
+            .bind(WAITLISTED[n].1)
+            .bind(joined.to_string())
+            .bind(joined.utc_minutes())
+            .execute(&mut *tx)
+            .await?;
         }
         if has_appointment(i) {
             // A future free slot of the ophthalmologist, a different one per patient.

@@ -235,7 +235,14 @@ impl Store {
         // Databases made before tests and procedures (LDP) were booked: every speciality so far
         // is a doctor's, on the general attachment.
         // And before own attachments (dental, gynaecological: `attach_kind` 1, 2).
-        for (column, kind) in [("ldp_kind", "TEXT"), ("preparation", "TEXT"), ("attach_kind", "BIGINT")] {
+        // And before age limits (a children's clinic: a paediatrician to 17, a therapist from 18).
+        for (column, kind) in [
+            ("ldp_kind", "TEXT"),
+            ("preparation", "TEXT"),
+            ("attach_kind", "BIGINT"),
+            ("min_age", "BIGINT"),
+            ("max_age", "BIGINT"),
+        ] {
             add_column(&self.pool, "speciality", column, kind).await?;
         }
         // Databases made before priority categories and duty cabinets: every ticket so far is
@@ -476,10 +483,14 @@ pub struct SpecialityRow {
     /// Booked on an attachment of its own kind (EMIAS `typeAttach`: 1 dental, 2
     /// gynaecological) when the patient has one; `None`: the general attachment.
     pub attach_kind: Option<i64>,
+    /// Ages (in whole years) the speciality sees, when limited: a paediatrician to 17.
+    pub min_age: Option<i64>,
+    pub max_age: Option<i64>,
 }
 
 /// The columns [`speciality_row`] reads, in order.
-pub const SPECIALITY_COLS: &str = "code, name, first_level, male, female, ldp_kind, preparation, attach_kind";
+pub const SPECIALITY_COLS: &str =
+    "code, name, first_level, male, female, ldp_kind, preparation, attach_kind, min_age, max_age";
 
 /// A patient's attachment of `kind` (1 dental, 2 gynaecological): (clinic, since).
 pub async fn attachment(
@@ -619,6 +630,8 @@ pub fn speciality_row(r: &AnyRow) -> Result<SpecialityRow, sqlx::Error> {
         ldp: r.try_get::<Option<String>, _>(5)?.as_deref().and_then(domain::LdpKind::parse),
         preparation: r.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
         attach_kind: r.try_get(7)?,
+        min_age: r.try_get(8)?,
+        max_age: r.try_get(9)?,
     })
 }
 

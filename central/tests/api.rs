@@ -277,8 +277,10 @@ async fn twenty_kiosks_race_for_one_slot() {
     let first = patient(0);
     let (start, end, cr) = first_slot(&app, &first, 102, 0).await;
     let mut tasks = Vec::new();
-    let racers: Vec<usize> = (0..40)
+    // Adults: a therapist sees nobody under 18.
+    let racers: Vec<usize> = (0..50)
         .filter(|i| central::seed::attached(*i) && !central::seed::has_appointment(*i))
+        .filter(|i| demo::patient(*i).birth_date.age_on(now().date) >= 18)
         .take(20)
         .collect();
     assert_eq!(racers.len(), 20);
@@ -739,7 +741,7 @@ async fn own_attachments_decide_the_dentist_and_the_gynaecologist() {
         |code: &str| ok(&specs).as_array().unwrap().iter().find(|s| s["code"] == code).unwrap().clone();
     assert_eq!(spec("2013")["attachedElsewhere"]["name"], "Стоматологическая поликлиника № 9");
     assert_eq!(spec("2013")["areaType"][0]["code"], "1");
-    assert!(spec("2011").get("attachedElsewhere").is_none());
+    assert!(spec("2019").get("attachedElsewhere").is_none());
     let v = app.booking("getDoctorsInfo", with(&p, json!({"specialityId": "2013"}))).await;
     assert_eq!(err_code(&v), "PATIENT_NOT_ATTACHED");
     assert!(v["error"]["message"].as_str().unwrap().contains("ул. Зелёная, 5"), "{v}");
@@ -841,4 +843,27 @@ async fn a_freed_slot_goes_to_the_waiting_list_in_order_and_is_booked_once() {
     // An entry that is not the patient's (or no longer active) is gone.
     let v = app.booking("declineWaitingListOffer", with(&second, json!({"waitingListId": 999_999}))).await;
     assert_eq!(err_code(&v), "OFFER_GONE");
+}
+
+/// A clinic that sees children and adults: a child is offered the paediatrician, never the
+/// therapist, and the other way round; the limit holds at booking too.
+#[tokio::test]
+async fn children_see_the_paediatrician_and_adults_the_therapist() {
+    let app = TestApp::new().await;
+    let (child, adult) = (patient(5), patient(0));
+    assert!(child.birth_date.age_on(now().date) < 18 && adult.birth_date.age_on(now().date) >= 18);
+    let codes = |v: &Value| -> Vec<String> {
+        ok(v).as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap().to_owned()).collect()
+    };
+    let theirs = codes(&app.booking("getSpecialitiesInfo", who(&child)).await);
+    assert!(theirs.contains(&"2012".into()) && !theirs.contains(&"2011".into()), "{theirs:?}");
+    let theirs = codes(&app.booking("getSpecialitiesInfo", who(&adult)).await);
+    assert!(theirs.contains(&"2011".into()) && !theirs.contains(&"2012".into()), "{theirs:?}");
+    let v = app.booking("getDoctorsInfo", with(&child, json!({"specialityId": "2011"}))).await;
+    assert_eq!(err_code(&v), "AGE_LIMIT");
+    assert!(v["error"]["message"].as_str().unwrap().contains("с 18 лет"), "{v}");
+    let v = app.booking("getDoctorsInfo", with(&adult, json!({"specialityId": "2012"}))).await;
+    assert!(v["error"]["message"].as_str().unwrap().contains("детей до 18 лет"), "{v}");
+    let v = app.booking("getDoctorsInfo", with(&child, json!({"specialityId": "2012"}))).await;
+    assert_eq!(ok(&v)[0]["name"], "Голубева Светлана Андреевна");
 }

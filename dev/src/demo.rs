@@ -69,6 +69,33 @@ pub fn run_headless<W: Write>(
     d.peers.remove_card();
     d.tap(Action::Exit)?;
     d.expect("exit", "attract")?;
+
+    d.say("\n== 6. A blood test by referral: a room's schedule, the preparation on the ticket")?;
+    d.scan(2)?;
+    d.tap(Action::Referrals)?;
+    d.choose_named("Общий анализ крови")?;
+    d.expect("the blood test's rooms", "doctors")?;
+    d.tap(Action::Choose(0))?;
+    d.tap(Action::ChooseDay(1))?;
+    d.tap(Action::ChooseSlot(0))?;
+    d.tap(Action::Confirm)?;
+    d.expect("blood test", "booked")?;
+    d.tap(Action::Done)?;
+
+    d.say("\n== 7. The waiting list: the surgeon's one appointment is cancelled, the first in line is offered it")?;
+    d.scan(central::seed::SURGEON_HOLDER)?;
+    d.tap(Action::MyAppointments)?;
+    d.tap(Action::Choose(0))?;
+    d.tap(Action::CancelAppointment)?;
+    d.tap(Action::Confirm)?;
+    d.expect("the surgeon cancelled", "cancelled")?;
+    d.tap(Action::Done)?;
+    d.scan(central::seed::WAITLISTED[0].0)?;
+    d.expect("the offer at the next visit", "waitlist-offer")?;
+    d.tap(Action::Confirm)?;
+    d.expect("the offer taken", "booked")?;
+    d.tap(Action::Done)?;
+    d.expect("done", "attract")?;
     Ok(d)
 }
 

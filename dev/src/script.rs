@@ -185,6 +185,9 @@ impl<W: Write> Visit<W> {
         let names: Vec<String> = match &self.session().screen {
             Screen::Specialities { list: Loadable::Ready(l) } => l.iter().map(|s| s.name.clone()).collect(),
             Screen::Doctors { list: Loadable::Ready(l), .. } => l.iter().map(|d| d.name.clone()).collect(),
+            Screen::Referrals { list: Loadable::Ready(l) } => {
+                l.iter().map(|r| r.speciality_name.clone()).collect()
+            }
             _ => Vec::new(),
         };
         let Some(i) = names.iter().position(|n| n == name) else {

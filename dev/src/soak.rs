@@ -120,7 +120,8 @@ pub fn run<W: Write>(
                 d.type_policy(who)?;
                 expect(&d, "menu")?;
                 d.tap(Action::Book)?;
-                d.choose_named("Терапевт")?;
+                let gp = first_level_gp(&d);
+                d.choose_named(gp)?;
                 d.tap(Action::Choose(0))?;
                 d.tap(Action::ChooseDay(1 + v % 5))?;
                 d.tap(Action::ChooseSlot(v % 7))?;
@@ -136,7 +137,7 @@ pub fn run<W: Write>(
                 d.tap(Action::MyAppointments)?;
                 let own = match &d.session().screen {
                     Screen::Appointments { list: kiosk::session::Loadable::Ready(l) } => {
-                        l.iter().position(|a| a.speciality_name == "Терапевт")
+                        l.iter().position(|a| a.speciality_name == gp)
                     }
                     _ => None,
                 };
@@ -161,7 +162,7 @@ pub fn run<W: Write>(
             _ => {
                 d.type_policy(who)?;
                 d.tap(Action::Book)?;
-                d.choose_named("Терапевт")?;
+                d.choose_named(first_level_gp(&d))?;
                 d.wait(45_000)?;
                 d.wait(15_000)?;
             }
@@ -187,6 +188,19 @@ pub fn run<W: Write>(
     r.rss_end_kb = rss_kb();
     account(&d, &r, &patients, &opts.dir.join("central.sqlite"))?;
     Ok(r)
+}
+
+/// The GP a patient books: a child sees a paediatrician, an adult a therapist (the seed's age
+/// limits), whichever the specialities screen lists.
+fn first_level_gp<W: Write>(d: &Visit<W>) -> &'static str {
+    match &d.session().screen {
+        Screen::Specialities { list: kiosk::session::Loadable::Ready(l) }
+            if l.iter().any(|s| s.name == "Педиатр") =>
+        {
+            "Педиатр"
+        }
+        _ => "Терапевт",
+    }
 }
 
 /// Both sides agree: central's queue holds every new ticket once, the printer printed every
@@ -217,7 +231,7 @@ fn account(
         )));
     }
     // The seed gives some patients one appointment of their own; the soak's are all cancelled.
-    let seeded = patients.iter().filter(|i| central::seed::has_appointment(**i)).count() as i64;
+    let seeded = patients.iter().map(|i| central::seed::seeded_appointments(*i)).sum::<usize>() as i64;
     if appointments != seeded {
         return Err(SoakError::Accounting(format!("{appointments} appointments booked, {seeded} expected")));
     }

@@ -28,7 +28,7 @@ fn headless_demo_succeeds_and_masks_patients() {
 }
 
 #[test]
-fn the_scripted_visits_leave_two_tickets_and_nothing_personal() {
+fn the_scripted_visits_leave_four_tickets_and_nothing_personal() {
     let mut out = Vec::new();
     let dir =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("demo-lib-{}", std::process::id()));
@@ -41,7 +41,11 @@ fn the_scripted_visits_leave_two_tickets_and_nothing_personal() {
     let receipts = d.peers.receipts();
     drop(d);
     let text = String::from_utf8(out).unwrap();
-    assert_eq!(receipts.len(), 2, "one walk-in ticket, one appointment ticket:\n{text}");
+    assert_eq!(
+        receipts.len(),
+        4,
+        "a walk-in, an appointment, a blood test, the surgeon's freed time:\n{text}"
+    );
     assert!(receipts.iter().all(|r| r.complete));
     assert!(dir.join("tickets/ticket-0001.png").exists() && dir.join("tickets/ticket-0002.png").exists());
     assert!(text.contains("    | Д-001"), "{text}");
@@ -49,6 +53,8 @@ fn the_scripted_visits_leave_two_tickets_and_nothing_personal() {
     assert!(text.contains("[cancelled]"), "{text}");
     assert!(text.contains("(idle warning shown)"), "{text}");
     assert!(text.contains("== 5. A chip card"), "{text}");
+    assert!(text.contains("    | Подготовка: Натощак"), "the blood test's preparation on paper:\n{text}");
+    assert!(text.contains("[waitlist-offer]"), "{text}");
     // Nothing personal in clear, apart from surname + initials on the appointment ticket.
     for p in domain::demo::patients() {
         assert!(!text.contains(&p.enp.expose()), "clear ENP in demo output");

@@ -35,6 +35,8 @@ pub mod code {
     pub const TICKET_NOT_FOUND: &str = "TICKET_NOT_FOUND";
     /// Ours: a waiting list is for a speciality with no free time; this one has some.
     pub const SLOTS_AVAILABLE: &str = "SLOTS_AVAILABLE";
+    /// Ours: the speciality does not see patients of this age (a paediatrician, an adult).
+    pub const AGE_LIMIT: &str = "AGE_LIMIT";
     /// Ours: the waiting-list offer was accepted or declined already, or its time has passed.
     pub const OFFER_GONE: &str = "OFFER_GONE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";

@@ -128,7 +128,6 @@ pub async fn specialities(
     clinic: &[i64],
 ) -> Result<Value, ApiError> {
     let patient = store::patient(&st.pool, &p.oms_number, p.birth_date).await?;
-    let lpus = store::all_lpus(&st.pool).await?;
     // Tests and procedures are booked by referral only, never chosen from this list.
     let rows = sqlx::query(&format!(
         "SELECT {} FROM speciality WHERE ldp_kind IS NULL ORDER BY name",
@@ -144,6 +143,8 @@ pub async fn specialities(
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()?;
+    // The clinics, only to place an own attachment (most patients have none: a read saved).
+    let lpus = if own.is_empty() { Vec::new() } else { store::all_lpus(&st.pool).await? };
     let mut list = Vec::new();
     for s in rows.iter().map(store::speciality_row) {
         let s = s?;
@@ -151,19 +152,12 @@ pub async fn specialities(
         if !age_allows(&patient, &s, now.date) {
             continue;
         }
-        // As `home_for` decides it: the attachment of the speciality's kind, else the general.
-        let home = match s.attach_kind.and_then(|k| own.iter().find(|(kind, _)| *kind == k)) {
-            Some((_, lpu)) => Some(*lpu),
-            None => patient.lpu_id,
-        };
-        let attached_elsewhere = match s.attach_kind {
-            Some(_) => elsewhere(home, &lpus, clinic).map(|l| AttachedElsewhere {
-                lpu_id: l.id as u32,
-                name: l.name,
-                address: l.address,
-            }),
-            None => None,
-        };
+        // The attachment of the speciality's own kind, where the patient has one ([`home_for`]).
+        let attached_elsewhere = s
+            .attach_kind
+            .and_then(|k| own.iter().find(|(kind, _)| *kind == k))
+            .and_then(|(_, lpu)| elsewhere(Some(*lpu), &lpus, clinic))
+            .map(|l| AttachedElsewhere { lpu_id: l.id as u32, name: l.name, address: l.address });
         list.push(SpecialityInfo {
             area_type: area_type(s.attach_kind),
             code: s.code,
@@ -645,6 +639,14 @@ pub(crate) async fn book_in(
         }
         Err(e) => return Err(e.into()),
     };
+    if old.is_none() {
+        // Booked another way: no more offers for this speciality.
+        crate::waitlist::booked_elsewhere(tx, &patient.enp, &spec.code).await?;
+    }
+    if old.is_none() {
+        // Booked another way: no more offers for this speciality.
+        crate::waitlist::booked_elsewhere(tx, &patient.enp, &spec.code).await?;
+    }
     if let Some((aid, _)) = old {
         // The slot the move left is somebody's on the waiting list, perhaps.
         let slot: i64 = sqlx::query("SELECT slot_id FROM appointment WHERE id = $1")

@@ -947,7 +947,7 @@ async fn desk_page(state: &AppState, s: &Staff, l: Lang, notice: DeskNotice) -> 
         }
     }
     let waitlist = match state.clinic(&s.who).await {
-        Ok(clinic) => match crate::waitlist::for_desk(&state.store, &clinic).await {
+        Ok(clinic) => match crate::waitlist::for_desk(&state.store, &clinic, (state.clock)()).await {
             Ok(rows) => waitlist_section(l, &rows),
             Err(e) => return unavailable(&e),
         },

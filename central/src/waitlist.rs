@@ -151,6 +151,13 @@ async fn join_in(
     clinic: &[i64],
 ) -> Result<Value, ApiError> {
     let patient = store::patient(&mut **tx, &p.patient.oms_number, p.patient.birth_date).await?;
+    // One patient's joins go one at a time (PostgreSQL: the patient's row locked), so a second
+    // join at another kiosk finds the first entry instead of tripping the unique index.
+    sqlx::query(&st.for_update("SELECT enp FROM patient WHERE enp = $1"))
+        .bind(&patient.enp)
+        .execute(&mut **tx)
+        .await?;
+    release_stale(tx, now).await?;
     let spec = store::speciality(&mut **tx, &p.speciality_id).await?.filter(|s| s.ldp.is_none()).ok_or_else(
         || ApiError::InvalidParams(format!("specialityId: unknown speciality {}", p.speciality_id)),
     )?;
@@ -173,9 +180,12 @@ async fn join_in(
     if let Some(r) = existing {
         return Ok(serde_json::to_value(entry(tx, &r, now).await?).expect("serialisable"));
     }
+    if booked_for(tx, &patient.enp, &spec.code, now).await? {
+        return Err(ApiError::domain(code::ALREADY_BOOKED, format!("У вас уже есть запись: {}", spec.name)));
+    }
+    // The same doctors an offer may come from ([`offer_freed`]): those of the patient's clinic.
     for d in store::doctors_by_speciality(&mut **tx, &spec.code).await? {
         if booking::attached_to(home, &lpus, d.lpu_id)
-            && clinic.contains(&d.lpu_id)
             && !store::free_slots(&mut **tx, d.id, now.utc_minutes()).await?.is_empty()
         {
             return Err(ApiError::domain(
@@ -230,9 +240,50 @@ pub async fn list(st: &Store, p: &PatientParams, now: Now) -> Result<Value, ApiE
     Ok(serde_json::to_value(out).expect("serialisable"))
 }
 
+/// Puts back in line whoever was offered a time that has passed unanswered (offers are seen at
+/// the patient's next visit, which may come too late): they wait for the next one.
+async fn release_stale(tx: &mut Tx, now: Now) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE waitlist SET status = 'waiting', slot_id = NULL WHERE status = 'offered'
+         AND slot_id IN (SELECT id FROM slot WHERE start_utc <= $1)",
+    )
+    .bind(now.utc_minutes())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the patient holds an active, future appointment to the speciality (then a held slot
+/// would only be refused as ALREADY_BOOKED).
+async fn booked_for(tx: &mut Tx, enp: &str, code: &str, now: Now) -> Result<bool, ApiError> {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM appointment WHERE enp = $1 AND speciality_code = $2 AND active = 1 AND end_utc > $3",
+    )
+    .bind(enp)
+    .bind(code)
+    .bind(now.utc_minutes())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    Ok(n > 0)
+}
+
+/// Takes the patient off the speciality's list once they have booked it another way.
+pub async fn booked_elsewhere(tx: &mut Tx, enp: &str, code: &str) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE waitlist SET status = 'left' WHERE enp = $1 AND speciality_code = $2 AND status = 'waiting'",
+    )
+    .bind(enp)
+    .bind(code)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Offers the freed slot `slot_id` to the first suitable patient in line for its speciality and
 /// holds it for them; called in the transaction that freed it (a cancellation, a move).
 pub async fn offer_freed(tx: &mut Tx, slot_id: i64, now: Now) -> Result<(), ApiError> {
+    release_stale(tx, now).await?;
     let Some(s) = sqlx::query(
         "SELECT s.start_time, s.start_utc, s.day, d.lpu_id, d.speciality_code, s.blocked
          FROM slot s JOIN doctor d ON d.id = s.doctor_id WHERE s.id = $1",
@@ -251,7 +302,7 @@ pub async fn offer_freed(tx: &mut Tx, slot_id: i64, now: Now) -> Result<(), ApiE
     let (doctor_lpu, code): (i64, String) = (s.try_get(3)?, s.try_get(4)?);
     let lpus = store::all_lpus(&mut **tx).await?;
     let candidates = sqlx::query(
-        "SELECT id, home_lpu, part, weekdays FROM waitlist WHERE speciality_code = $1 AND status = 'waiting'
+        "SELECT id, home_lpu, part, weekdays, enp FROM waitlist WHERE speciality_code = $1 AND status = 'waiting'
          ORDER BY created_utc, id",
     )
     .bind(&code)
@@ -259,8 +310,11 @@ pub async fn offer_freed(tx: &mut Tx, slot_id: i64, now: Now) -> Result<(), ApiE
     .await?;
     for c in candidates {
         let (id, home): (i64, Option<i64>) = (c.try_get(0)?, c.try_get(1)?);
-        let (part, weekdays): (String, String) = (c.try_get(2)?, c.try_get(3)?);
-        if booking::attached_to(home, &lpus, doctor_lpu) && suits(&part, &weekdays, &start, day) {
+        let (part, weekdays, enp): (String, String, String) = (c.try_get(2)?, c.try_get(3)?, c.try_get(4)?);
+        if booking::attached_to(home, &lpus, doctor_lpu)
+            && suits(&part, &weekdays, &start, day)
+            && !booked_for(tx, &enp, &code, now).await?
+        {
             // Still waiting? Another node's cancellation may have just offered them another
             // slot (PostgreSQL re-reads the row once that commits): then the next in line.
             let took = sqlx::query(
@@ -365,12 +419,15 @@ async fn accept_in(
 ) -> Result<Value, ApiError> {
     let Some(slot) = slot.filter(|_| status == "offered") else { return Err(gone()) };
     let s = sqlx::query(
-        "SELECT s.doctor_id, d.complex_resource_id, s.start_time, s.end_time FROM slot s
+        "SELECT s.doctor_id, d.complex_resource_id, s.start_time, s.end_time, s.start_utc FROM slot s
          JOIN doctor d ON d.id = s.doctor_id WHERE s.id = $1",
     )
     .bind(slot)
     .fetch_one(&mut **tx)
     .await?;
+    if s.try_get::<i64, _>(4)? <= now.utc_minutes() {
+        return Err(ApiError::domain(code::OFFER_GONE, "Это время уже прошло"));
+    }
     sqlx::query("UPDATE slot SET blocked = 0 WHERE id = $1 AND blocked = $2")
         .bind(slot)
         .bind(HELD)
@@ -428,9 +485,10 @@ async fn decline_in(
 
 /// The clinic's active list for the info desk: (speciality, patient's surname and initials,
 /// part of day, status, offered time), in line order.
-pub async fn for_desk(st: &Store, clinic: &[i64]) -> Result<Vec<[String; 5]>, ApiError> {
+pub async fn for_desk(st: &Store, clinic: &[i64], now: Now) -> Result<Vec<[String; 5]>, ApiError> {
     let rows = sqlx::query(
-        "SELECT sp.name, p.last_name, p.first_name, p.middle_name, w.part, w.status, s.start_time, w.home_lpu
+        "SELECT sp.name, p.last_name, p.first_name, p.middle_name, w.part, w.status, s.start_time, w.home_lpu,
+                s.start_utc
          FROM waitlist w JOIN speciality sp ON sp.code = w.speciality_code JOIN patient p ON p.enp = w.enp
          LEFT JOIN slot s ON s.id = w.slot_id
          WHERE w.status IN ('waiting', 'offered') ORDER BY sp.name, w.created_utc, w.id",
@@ -449,12 +507,14 @@ pub async fn for_desk(st: &Store, clinic: &[i64]) -> Result<Vec<[String; 5]>, Ap
             middle.as_deref(),
         )
         .surname_and_initials();
-        let offered = r.try_get::<Option<String>, _>(6)?.and_then(|t| store::dt(&t).ok());
+        // An offer whose time has passed unanswered: in line again (as `getWaitingList` says).
+        let live = r.try_get::<Option<i64>, _>(8)?.is_some_and(|t| t > now.utc_minutes());
+        let offered = r.try_get::<Option<String>, _>(6)?.and_then(|t| store::dt(&t).ok()).filter(|_| live);
         out.push([
             r.try_get(0)?,
             name,
             r.try_get(4)?,
-            r.try_get(5)?,
+            if offered.is_some() { "offered".into() } else { "waiting".into() },
             offered.map(|t| format!("{} {}", t.date.to_ru_string(), t.hhmm())).unwrap_or_default(),
         ]);
     }

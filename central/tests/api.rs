@@ -801,6 +801,9 @@ async fn a_freed_slot_goes_to_the_waiting_list_in_order_and_is_booked_once() {
     assert_eq!(ok(&again)["waitingListId"], mine);
     let bad = app.booking("joinWaitingList", join(&first, "evening", "j4")).await;
     assert_eq!(err_code(&bad), "INVALID_PARAMS");
+    // Who already holds an ophthalmologist's appointment has nothing to wait for.
+    let v = app.booking("joinWaitingList", join(&holder, "any", "j5")).await;
+    assert_eq!(err_code(&v), "ALREADY_BOOKED");
     // Demo patient 3 cancels the ophthalmologist's morning appointment.
     let held = app.booking("getAppointmentReceptionsByPatient", who(&holder)).await;
     let appointment = ok(&held)[0].clone();

@@ -204,7 +204,7 @@ async fn every_method_answers_every_demo_patient_in_the_real_types() {
         .execute(&app.state.store.pool)
         .await
         .unwrap();
-        let (a, b, holder) = (demo::patient(10), demo::patient(11), demo::patient(17));
+        let (a, b, holder) = (demo::patient(12), demo::patient(14), demo::patient(17));
         let mut line = Vec::new();
         for (p, rid) in [(&a, "wa"), (&b, "wb")] {
             let params = with(p, json!({"specialityId": "2019", "requestId": rid}));

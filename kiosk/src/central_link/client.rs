@@ -59,6 +59,8 @@ impl CallError {
                 Some(code::REFERRAL_REQUIRED) => CentralError::ReferralRequired,
                 Some(code::REFERRAL_EXPIRED) => CentralError::ReferralExpired,
                 Some(code::NOT_FOR_SEX) => CentralError::NotForSex,
+                Some(code::AGE_LIMIT) => CentralError::AgeLimit,
+                Some(code::SLOTS_AVAILABLE) => CentralError::SlotsAvailable,
                 Some(code::TIME_CONFLICT) => CentralError::TimeConflict,
                 Some(code::ALREADY_BOOKED) => CentralError::AlreadyBooked,
                 // A waiting-list offer taken (by this patient at another kiosk) or gone: to the

@@ -109,6 +109,9 @@ pub enum CentralError {
     ReferralRequired,
     ReferralExpired,
     NotForSex,
+    AgeLimit,
+    /// A waiting list refused: the speciality has free time now.
+    SlotsAvailable,
     TimeConflict,
     AlreadyBooked,
     SlotTaken,

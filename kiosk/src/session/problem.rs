@@ -17,6 +17,10 @@ pub enum Problem {
     ReferralRequired,
     ReferralExpired,
     NotForSex,
+    /// The speciality does not see the patient's age (a paediatrician, a therapist).
+    AgeLimit,
+    /// Joining a waiting list, the speciality turned out to have free time after all.
+    SlotsAvailable,
     TimeConflict,
     AlreadyBooked,
     SlotTaken,
@@ -58,6 +62,8 @@ impl Problem {
             CentralError::ReferralRequired => Problem::ReferralRequired,
             CentralError::ReferralExpired => Problem::ReferralExpired,
             CentralError::NotForSex => Problem::NotForSex,
+            CentralError::AgeLimit => Problem::AgeLimit,
+            CentralError::SlotsAvailable => Problem::SlotsAvailable,
             CentralError::TimeConflict => Problem::TimeConflict,
             CentralError::AlreadyBooked => Problem::AlreadyBooked,
             CentralError::SlotTaken => Problem::SlotTaken,
@@ -117,6 +123,14 @@ impl Problem {
             Problem::NotForSex => (
                 "Этот врач принимает только мужчин или только женщин.",
                 "This doctor sees only men or only women.",
+            ),
+            Problem::AgeLimit => (
+                "Этот врач не принимает пациентов вашего возраста. Выберите другого врача.",
+                "This doctor does not see patients of your age. Please choose another doctor.",
+            ),
+            Problem::SlotsAvailable => (
+                "Свободное время только что появилось: выберите его в расписании врача.",
+                "A free time has just appeared: choose it in the doctor's schedule.",
             ),
             Problem::TimeConflict => (
                 "На это время у вас уже есть запись. Выберите другое время.",

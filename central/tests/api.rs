@@ -277,13 +277,7 @@ async fn twenty_kiosks_race_for_one_slot() {
     let first = patient(0);
     let (start, end, cr) = first_slot(&app, &first, 102, 0).await;
     let mut tasks = Vec::new();
-    // Adults: a therapist sees nobody under 18.
-    let racers: Vec<usize> = (0..50)
-        .filter(|i| central::seed::attached(*i) && !central::seed::has_appointment(*i))
-        .filter(|i| demo::patient(*i).birth_date.age_on(now().date) >= 18)
-        .take(20)
-        .collect();
-    assert_eq!(racers.len(), 20);
+    let racers = therapist_patients(20);
     for i in racers {
         let app = app.clone();
         let params = with(

@@ -61,10 +61,7 @@ async fn twenty_kiosks_race_one_slot_on_two_nodes() {
     }
     let (app, urls) = two_nodes(tokens).await;
     let (start, end, cr) = first_slot(&app, &patient(0), 102, 0).await;
-    let racers: Vec<usize> = (0..40)
-        .filter(|i| central::seed::attached(*i) && !central::seed::has_appointment(*i))
-        .take(20)
-        .collect();
+    let racers = therapist_patients(20);
     let mut tasks = Vec::new();
     for (n, (i, token)) in racers.into_iter().zip(kiosks).enumerate() {
         let base = urls[n % 2].clone();

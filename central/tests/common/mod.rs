@@ -190,6 +190,18 @@ pub fn patient(i: usize) -> DemoPatient {
     demo::patient(i)
 }
 
+/// `n` demo patients who may all book the therapist: attached, adults (a therapist sees
+/// nobody under 18) and without an appointment of their own.
+pub fn therapist_patients(n: usize) -> Vec<usize> {
+    let v: Vec<usize> = (0..demo::COUNT)
+        .filter(|i| central::seed::attached(*i) && !central::seed::has_appointment(*i))
+        .filter(|i| demo::patient(*i).birth_date.age_on(now().date) >= 18)
+        .take(n)
+        .collect();
+    assert_eq!(v.len(), n, "the demo has {n} such patients");
+    v
+}
+
 /// The first free slot of a doctor: (startTime, endTime, complexResourceId).
 pub async fn first_slot(app: &TestApp, p: &DemoPatient, doctor: u64, skip: usize) -> (Value, Value, Value) {
     first_slot_with(app, p, json!({"availableResourceId": doctor}), skip).await

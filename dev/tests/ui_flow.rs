@@ -199,6 +199,33 @@ fn booking_with_a_referral() {
 }
 
 #[test]
+fn a_specialist_without_a_referral_names_who_refers_and_books_them_in_one_tap() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut k = Kiosk::start("no-referral");
+    // Demo patient 0 (an adult) holds no referral to a cardiologist.
+    k.scan(0);
+    k.press("Записаться к врачу");
+    k.press("Кардиолог");
+    assert_eq!(k.screen(), "needs-referral", "{:?}", k.labels());
+    assert!(k.shows("Кардиолог: только по направлению"), "{:?}", k.labels());
+    assert!(k.shows("Направление выдаёт врач: Терапевт"), "{:?}", k.labels());
+    k.taps = 0;
+    k.press("Записаться: Терапевт");
+    assert_eq!(k.screen(), "doctors", "{:?}", k.labels());
+    assert_eq!(k.taps, 1, "one tap from the explanation to the doctor who refers");
+    // The list is central's therapists, each with a time to choose.
+    let therapists = k.central(Method::GetDoctorsInfo, {
+        let p = domain::demo::patient(0);
+        json!({"omsNumber": p.enp.expose(), "birthDate": p.birth_date, "specialityId": "2011"})
+    });
+    let first = therapists[0]["name"].as_str().expect("a therapist has a name");
+    assert!(k.shows(first), "{first:?} not in {:?}", k.labels());
+    assert!(k.appointments_of(0).is_empty(), "nothing booked by explaining");
+    k.press("← Назад");
+    assert_eq!(k.screen(), "specialities", "back to choosing, not to the explanation: {:?}", k.labels());
+}
+
+#[test]
 fn a_blood_test_by_referral_is_booked_with_a_room_and_the_paper_says_how_to_prepare() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut k = Kiosk::start("lab");

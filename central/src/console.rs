@@ -17,7 +17,8 @@
 //!   ([`crate::duty`]), issue a walk-in ticket through `enqueueWalkIn` (the kiosk's rules and
 //!   numbering) and print it on the desk's ESC/POS printer (the token's `printer`).
 //! - Head of department: each duty cabinet's load today, open and close cabinets, the day as
-//!   CSV, a chart of waiting patients; the fleet of kiosks and boards (also for admins).
+//!   CSV, a chart of waiting patients, extra appointment time for a doctor
+//!   ([`crate::schedule`]); the fleet of kiosks and boards (also for admins).
 //! - Russian, with English a click away (a cookie). `console.js` keeps the doctor's page live
 //!   from the queue feed (the WebSocket accepts the session cookie from the console's own
 //!   origin); without scripts every page works as plain forms.
@@ -159,6 +160,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/console/desk/find", post(desk_find))
         .route("/console/desk/issue", post(desk_issue))
         .route("/console/head/room", post(head_room))
+        .route("/console/head/session", post(head_session))
         .route("/console/head/report.csv", get(head_csv))
         .route("/console/fleet", get(fleet_page))
         .route("/console/console.js", get(script))
@@ -551,7 +553,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap, q: Query<R
     match s.who.role {
         Role::Doctor => doctor_page(&state, &s, l, None).await,
         Role::Infodesk => desk_page(&state, &s, l, DeskNotice::None).await,
-        Role::Head => head_page(&state, &s, l, None).await,
+        Role::Head => head_page(&state, &s, l, None, None).await,
         _ => fleet_view(&state, &s, l).await,
     }
 }
@@ -1280,12 +1282,20 @@ async fn doctor_options(state: &AppState, lpu: u32) -> String {
     out
 }
 
-async fn head_page(state: &AppState, s: &Staff, l: Lang, error: Option<&str>) -> Response {
+/// The head's page; `done` says what their last action did.
+async fn head_page(
+    state: &AppState,
+    s: &Staff,
+    l: Lang,
+    error: Option<&str>,
+    done: Option<&str>,
+) -> Response {
     let title = l.t("Заведующий: дежурные кабинеты", "Head of department: duty cabinets");
     let report = match day_report(state, s.who.lpu).await {
         Ok(r) => r,
         Err(e) => return unavailable(&e),
     };
+    let doctors = doctor_options(state, s.who.lpu).await;
     let mut rows = String::new();
     for r in &report.rooms {
         let (state_text, action, button) = match r.open {
@@ -1327,10 +1337,35 @@ async fn head_page(state: &AppState, s: &Staff, l: Lang, error: Option<&str>) ->
 </form>
 <p><a href="/console/head/report.csv" id="csv">{csv}</a></p>
 </section>
+<section aria-labelledby="extra-h"><h2 id="extra-h">{extra_h}</h2>
+{done}<p>{extra_p}</p>
+<form method="post" action="/console/head/session" class="row">
+<input type="hidden" name="csrf" value="{csrf}">
+<p><label for="extra-doctor">{extra_doctor}</label><br><select id="extra-doctor" name="doctor" required>{doctors}</select></p>
+<p><label for="extra-day">{extra_day}</label><br><input id="extra-day" name="day" type="date" required value="{today}" min="{today}"></p>
+<p><label for="extra-from">{extra_from}</label><br><input id="extra-from" name="from" type="time" required value="16:00"></p>
+<p><label for="extra-to">{extra_to}</label><br><input id="extra-to" name="to" type="time" required value="18:00"></p>
+<p><label for="extra-minutes">{extra_minutes}</label><br><input id="extra-minutes" name="minutes" type="number" min="5" max="120" required value="20" size="4"></p>
+<p><button type="submit" id="extra">{extra}</button></p>
+</form>
+</section>
 <section aria-labelledby="chart-h"><h2 id="chart-h">{chart_h}</h2>{chart}</section>
 </main>"#,
         bar = header_bar(s, l, title),
         error = notice(error),
+        done = done.map(|d| format!(r#"<p class="ok" role="status" id="done">{}</p>"#, esc(d))).unwrap_or_default(),
+        extra_h = l.t("Дополнительный приём", "Extra appointment time"),
+        extra_p = l.t(
+            "Новое время сначала предлагается пациентам из листа ожидания, по очереди; остальное сразу доступно для записи.",
+            "New time is offered first to the waiting list, in line order; the rest is open to booking at once."
+        ),
+        extra_doctor = l.t("Врач", "Doctor"),
+        extra_day = l.t("Дата", "Date"),
+        extra_from = l.t("С", "From"),
+        extra_to = l.t("До", "To"),
+        extra_minutes = l.t("Минут на приём", "Minutes per slot"),
+        extra = l.t("Открыть запись", "Open for booking"),
+        today = (state.clock)().date,
         rooms_h = l.t("Кабинеты сегодня", "Cabinets today"),
         unassigned_l = l.t("Ждут без назначенного кабинета", "Waiting with no cabinet assigned"),
         unassigned = report.unassigned,
@@ -1346,7 +1381,7 @@ async fn head_page(state: &AppState, s: &Staff, l: Lang, error: Option<&str>) ->
         csrf = esc(&s.session.csrf),
         open_room = l.t("Открыть кабинет", "Open a cabinet"),
         open_doctor = l.t("Врач (необязательно)", "Doctor (optional)"),
-        doctors = doctor_options(state, s.who.lpu).await,
+        doctors = doctors,
         open = l.t("Открыть и принимать талоны", "Open and take tickets"),
         csv = l.t("Отчёт за день (CSV)", "Day report (CSV)"),
         chart_h = l.t("Ожидающие пациенты за день", "Waiting patients over the day"),
@@ -1399,7 +1434,119 @@ async fn head_room(
             log::info!("console: {} {}: cabinet {room} ({moved} tickets moved)", s.who.key, form.action);
             Redirect::to("/console/").into_response()
         }
-        Err(e) => head_page(&state, &s, l, Some(&refusal(l, e))).await,
+        Err(e) => head_page(&state, &s, l, Some(&refusal(l, e)), None).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    doctor: String,
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    minutes: String,
+}
+
+/// `HH:MM` as minutes after midnight (`24:00` ends a day).
+fn minute_of_day(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m) = (h.parse::<u32>().ok()?, m.get(..2)?.parse::<u32>().ok()?);
+    (m < 60 && h * 60 + m <= 24 * 60).then_some(h * 60 + m)
+}
+
+async fn head_session(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    form: axum::Form<SessionForm>,
+) -> Response {
+    use crate::schedule::{ScheduleError, Session, open_session};
+    let l = lang(&headers);
+    let s = match changer(&state, &headers, &form.csrf, &[Role::Head]) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let session = (|| {
+        Some(Session {
+            doctor_id: form.doctor.trim().parse().ok()?,
+            day: Date::parse_iso(form.day.trim()).ok()?,
+            from: minute_of_day(&form.from)?,
+            to: minute_of_day(&form.to)?,
+            minutes: form.minutes.trim().parse().ok()?,
+        })
+    })();
+    let Some(session) = session else {
+        let e = l.t(
+            "Укажите врача, дату, время и минуты на приём.",
+            "Give the doctor, date, times and minutes per slot.",
+        );
+        return head_page(&state, &s, l, Some(e), None).await;
+    };
+    let now = (state.clock)();
+    match open_session(&state.store, s.who.lpu, session, now).await {
+        Ok(o) => {
+            log::info!(
+                "console: {} opened {} slots for doctor {} on {} ({} offered to the waiting list, {} overlapping left out)",
+                s.who.key,
+                o.slots,
+                session.doctor_id,
+                session.day,
+                o.offered,
+                o.overlapping
+            );
+            let mut done = format!(
+                "{} {} ({}). {} {}.",
+                l.t("Открыто приёмов:", "Slots opened:"),
+                o.slots,
+                session.day.to_ru_string(),
+                l.t("Предложено из листа ожидания:", "Offered to the waiting list:"),
+                o.offered
+            );
+            if o.overlapping > 0 {
+                let _ = write!(
+                    done,
+                    " {} {}.",
+                    l.t(
+                        "Пропущено (у врача уже есть приём в это время):",
+                        "Left out (the doctor already has slots then):"
+                    ),
+                    o.overlapping
+                );
+            }
+            head_page(&state, &s, l, None, Some(&done)).await
+        }
+        Err(e) => {
+            let why = match e {
+                ScheduleError::SlotLength => {
+                    l.t("Минут на приём: от 5 до 120.", "Minutes per slot: 5 to 120.")
+                }
+                ScheduleError::Times => l.t(
+                    "Начало должно быть раньше конца, хотя бы на один приём.",
+                    "The start must come before the end by at least one slot.",
+                ),
+                ScheduleError::Day => {
+                    l.t("Дата: от сегодня до 90 дней вперёд.", "Date: today to 90 days ahead.")
+                }
+                ScheduleError::UnknownDoctor(_) => {
+                    l.t("Такого врача нет в этой поликлинике.", "No such doctor in this clinic.")
+                }
+                ScheduleError::Overlaps => {
+                    l.t("В это время у врача уже есть приём.", "The doctor already has slots at that time.")
+                }
+                ScheduleError::Passed => l.t("Это время уже прошло.", "That time has already passed."),
+                ScheduleError::Api(e) => {
+                    log::warn!("console: {} could not open extra time: {e}", s.who.key);
+                    return head_page(&state, &s, l, Some(&refusal(l, e)), None).await;
+                }
+            };
+            head_page(&state, &s, l, Some(why), None).await
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`tls`]: HTTPS served by central itself; lab certificates.
 //! - [`booking`]: booking methods and clinic rules.
 //! - [`waitlist`]: the waiting list: join, offers of freed slots in line order, accept/decline.
+//! - [`schedule`]: extra appointment time a head of department opens (offered to the list first).
 //! - [`client`]: a minimal loopback HTTP client for the CLI tools and tests.
 //! - [`embedded`]: central in-process on a loopback port (the demo, kiosk tests), stoppable.
 //! - [`queue`]: queue methods, ticket numbering, offline sync, feed events.
@@ -39,6 +40,7 @@ pub mod fleet;
 pub mod limits;
 pub mod metrics;
 pub mod queue;
+pub mod schedule;
 pub mod seed;
 pub mod store;
 pub mod tls;

@@ -280,16 +280,8 @@ pub async fn seed(store: &Store, today: Date) -> Result<(), sqlx::Error> {
                 let s = DateTime::new(date, m / 60, m % 60, OFFSET).expect("valid time");
                 let e =
                     DateTime::new(date, (m + minutes) / 60, (m + minutes) % 60, OFFSET).expect("valid time");
-                sqlx::query("INSERT INTO slot (doctor_id, start_time, end_time, start_utc, end_utc, day, blocked) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(id)
-                    .bind(s.to_string())
-                    .bind(e.to_string())
-                    .bind(s.utc_minutes())
-                    .bind(e.utc_minutes())
-                    .bind(date.to_string())
-                    .bind(i64::from((k + id as u32).is_multiple_of(5) || id == FULL_DOCTOR))
-                    .execute(&mut *tx)
-                    .await?;
+                let taken = (k + id as u32).is_multiple_of(5) || id == FULL_DOCTOR;
+                crate::store::insert_slot(&mut *tx, id, s, e, taken).await?;
                 k += 1;
                 m += minutes;
             }

@@ -604,6 +604,30 @@ pub async fn lpu(
     r.as_ref().map(lpu_row).transpose()
 }
 
+/// Adds a slot `start`..`end` (same local day) to a doctor's schedule; its id.
+pub async fn insert_slot(
+    ex: impl sqlx::Executor<'_, Database = Any>,
+    doctor_id: i64,
+    start: DateTime,
+    end: DateTime,
+    blocked: bool,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO slot (doctor_id, start_time, end_time, start_utc, end_utc, day, blocked)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(doctor_id)
+    .bind(start.to_string())
+    .bind(end.to_string())
+    .bind(start.utc_minutes())
+    .bind(end.utc_minutes())
+    .bind(start.date.to_string())
+    .bind(i64::from(blocked))
+    .fetch_one(ex)
+    .await?
+    .try_get(0)
+}
+
 pub async fn all_lpus(ex: impl sqlx::Executor<'_, Database = Any>) -> Result<Vec<LpuRow>, sqlx::Error> {
     let rows = sqlx::query(&format!("{LPU_COLS} ORDER BY id")).fetch_all(ex).await?;
     rows.iter().map(lpu_row).collect()

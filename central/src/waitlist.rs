@@ -1,7 +1,7 @@
 //! The waiting list ("лист ожидания", our extension of the booking methods): when a speciality
 //! has no free time in the booking horizon, a patient joins its list with the days and part of
 //! the day that suit them. A slot that frees later (a cancellation, a rescheduled appointment)
-//! is offered to the first suitable patient in line, and held for them (`slot.blocked = 2`):
+//! or is newly opened ([`crate::schedule`]) is offered to the first suitable patient in line, and held for them (`slot.blocked = 2`):
 //! nobody else sees it until they accept (it becomes their appointment, once, whichever kiosk
 //! asks first) or decline (it goes to the next in line, or back to the schedule).
 //!
@@ -281,8 +281,9 @@ pub async fn booked_elsewhere(tx: &mut Tx, enp: &str, code: &str) -> Result<(), 
 }
 
 /// Offers the freed slot `slot_id` to the first suitable patient in line for its speciality and
-/// holds it for them; called in the transaction that freed it (a cancellation, a move).
-pub async fn offer_freed(tx: &mut Tx, slot_id: i64, now: Now) -> Result<(), ApiError> {
+/// holds it for them; called in the transaction that freed it (a cancellation, a move) or
+/// opened it. Whether somebody in line got it.
+pub async fn offer_freed(tx: &mut Tx, slot_id: i64, now: Now) -> Result<bool, ApiError> {
     release_stale(tx, now).await?;
     let Some(s) = sqlx::query(
         "SELECT s.start_time, s.start_utc, s.day, d.lpu_id, d.speciality_code, s.blocked
@@ -292,10 +293,10 @@ pub async fn offer_freed(tx: &mut Tx, slot_id: i64, now: Now) -> Result<(), ApiE
     .fetch_optional(&mut **tx)
     .await?
     else {
-        return Ok(());
+        return Ok(false);
     };
     if s.try_get::<i64, _>(1)? <= now.utc_minutes() || s.try_get::<i64, _>(5)? != 0 {
-        return Ok(());
+        return Ok(false);
     }
     let start = store::dt(&s.try_get::<String, _>(0)?)?;
     let day = store::date(&s.try_get::<String, _>(2)?)?;
@@ -333,10 +334,10 @@ pub async fn offer_freed(tx: &mut Tx, slot_id: i64, now: Now) -> Result<(), ApiE
                 .bind(slot_id)
                 .execute(&mut **tx)
                 .await?;
-            return Ok(());
+            return Ok(true);
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// What a patient does with an entry.

@@ -745,3 +745,87 @@ async fn the_info_desk_sees_the_waiting_list() {
     }
     assert!(!page.body.contains(p.name.first.expose()), "initials, not the first name");
 }
+
+/// Extra time the head opens goes to the waiting list first, in line order and by the part of
+/// the day each patient asked for; the rest is open to everyone.
+#[tokio::test]
+async fn extra_time_the_head_opens_is_offered_to_the_waiting_list_first() {
+    let t = TestApp::new().await;
+    // The ophthalmologist (08:00-14:00) is booked up; two patients join her list.
+    sqlx::query("UPDATE slot SET blocked = 1 WHERE doctor_id = 201")
+        .execute(&t.state.store.pool)
+        .await
+        .unwrap();
+    let (morning, any) = (patient(1), patient(0));
+    let v = t
+        .booking("joinWaitingList", with(&morning, json!({"specialityId": "2019", "part": "morning"})))
+        .await;
+    assert_eq!(ok(&v)["position"], 1);
+    let v = t.booking("joinWaitingList", with(&any, json!({"specialityId": "2019", "part": "any"}))).await;
+    assert_eq!(ok(&v)["position"], 2);
+
+    let head = session_of(&login(&t, HEAD, "").await);
+    let page = get(&t, "/console/", &head).await;
+    assert!(page.body.contains("Дополнительный приём"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    fn session<'a>(c: &'a str, from: &'a str, minutes: &'a str) -> [(&'static str, &'a str); 6] {
+        [
+            ("csrf", c),
+            ("doctor", "201"),
+            ("day", "2026-11-24"),
+            ("from", from),
+            ("to", "17:00"),
+            ("minutes", minutes),
+        ]
+    }
+    // The head's alone: a doctor's session and a forged form are refused, and change nothing.
+    let doctor = session_of(&login(&t, DOCTOR, "214").await);
+    let dcsrf = csrf_of(&get(&t, "/console/", &doctor).await.body);
+    assert_eq!(
+        submit(&t, "/console/head/session", &doctor, &session(&dcsrf, "16:00", "20")).await.status,
+        403
+    );
+    assert_eq!(
+        submit(&t, "/console/head/session", &head, &session("forged", "16:00", "20")).await.status,
+        403
+    );
+    let a = submit(&t, "/console/head/session", &head, &session(&csrf, "16:00", "3")).await;
+    assert!(a.body.contains("Минут на приём: от 5 до 120"), "{}", a.body);
+
+    // 16:00-17:00 in 20-minute slots: three, the first held for the patient who takes any
+    // time (the one ahead asked for mornings).
+    let a = submit(&t, "/console/head/session", &head, &session(&csrf, "16:00", "20")).await;
+    assert_eq!(a.status, 200);
+    assert!(
+        a.body.contains("Открыто приёмов: 3 (24.11.2026). Предложено из листа ожидания: 1."),
+        "{}",
+        a.body
+    );
+    let list = t.booking("getWaitingList", with(&any, json!({}))).await;
+    let entry = &ok(&list)[0];
+    assert_eq!(entry["status"], "offered", "{list}");
+    assert_eq!(entry["offer"]["startTime"], "2026-11-24T16:00:00+03:00", "{list}");
+    let list = t.booking("getWaitingList", with(&morning, json!({}))).await;
+    assert_eq!(ok(&list)[0]["status"], "waiting", "an afternoon slot is not offered for mornings: {list}");
+    // The other two are anybody's: the schedule shows them and not the held one.
+    let schedule = t
+        .booking("getAvailableResourceScheduleInfo", with(&patient(2), json!({"availableResourceId": 201})))
+        .await;
+    let free: Vec<String> = ok(&schedule)["scheduleOfDay"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|day| day["scheduleBySlot"][0]["slot"].as_array().unwrap().clone())
+        .map(|s| s["startTime"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(free, ["2026-11-24T16:20:00+03:00", "2026-11-24T16:40:00+03:00"], "{schedule}");
+
+    // Opening the same hour again adds nothing.
+    let a = submit(&t, "/console/head/session", &head, &session(&csrf, "16:00", "20")).await;
+    assert!(a.body.contains("В это время у врача уже есть приём."), "{}", a.body);
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM slot WHERE doctor_id = 201 AND day = '2026-11-24'")
+        .fetch_one(&t.state.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 18 + 3, "a morning's 18 slots and the three opened once");
+}

@@ -1454,11 +1454,11 @@ struct SessionForm {
     minutes: String,
 }
 
-/// `HH:MM` as minutes after midnight (`24:00` ends a day).
+/// `HH:MM` (seconds, if a browser sends them, ignored) as minutes after midnight, 00:00-23:59.
 fn minute_of_day(s: &str) -> Option<u32> {
     let (h, m) = s.trim().split_once(':')?;
     let (h, m) = (h.parse::<u32>().ok()?, m.get(..2)?.parse::<u32>().ok()?);
-    (m < 60 && h * 60 + m <= 24 * 60).then_some(h * 60 + m)
+    (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
 async fn head_session(

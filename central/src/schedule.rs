@@ -68,7 +68,8 @@ pub async fn open_session(st: &Store, lpu: u32, session: Session, now: Now) -> R
     if !SLOT_MINUTES.contains(&minutes) {
         return Err(ScheduleError::SlotLength);
     }
-    if from >= to || to > 24 * 60 || from + minutes > to {
+    // A session ends by 23:59: a slot is within one local day (`DateTime` has no 24:00).
+    if from >= to || to >= 24 * 60 || from + minutes > to {
         return Err(ScheduleError::Times);
     }
     if day < now.date || now.date.add_days(DAYS_AHEAD).is_some_and(|last| day > last) {

@@ -791,6 +791,18 @@ async fn extra_time_the_head_opens_is_offered_to_the_waiting_list_first() {
     );
     let a = submit(&t, "/console/head/session", &head, &session(&csrf, "16:00", "3")).await;
     assert!(a.body.contains("Минут на приём: от 5 до 120"), "{}", a.body);
+    // Midnight is no time of day: a plain answer, not a failed request.
+    let late = [
+        ("csrf", csrf.as_str()),
+        ("doctor", "201"),
+        ("day", "2026-11-24"),
+        ("from", "23:40"),
+        ("to", "24:00"),
+        ("minutes", "20"),
+    ];
+    let a = submit(&t, "/console/head/session", &head, &late).await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains("Укажите врача, дату, время и минуты на приём."), "{}", a.body);
 
     // 16:00-17:00 in 20-minute slots: three, the first held for the patient who takes any
     // time (the one ahead asked for mornings).

@@ -281,15 +281,10 @@ pub async fn open(
     }
     let day = now.date.to_string();
     let (_guard, mut tx) = st.begin_write().await?;
-    if let Some(d) = doctor_id {
-        let known = sqlx::query("SELECT 1 FROM doctor WHERE id = $1 AND lpu_id = $2")
-            .bind(d)
-            .bind(i64::from(lpu))
-            .fetch_optional(&mut *tx)
-            .await?;
-        if known.is_none() {
-            return Err(ApiError::InvalidParams(format!("doctor: no doctor {d} in this clinic")));
-        }
+    if let Some(d) = doctor_id
+        && !crate::store::doctor_in_clinic(&mut *tx, d, lpu).await?
+    {
+        return Err(ApiError::InvalidParams(format!("doctor: no doctor {d} in this clinic")));
     }
     lock_day(&mut tx, i64::from(lpu), &day).await?;
     sqlx::query(

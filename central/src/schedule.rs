@@ -79,12 +79,7 @@ pub async fn open_session(st: &Store, lpu: u32, session: Session, now: Now) -> R
     // Two heads opening time for one doctor at once would each miss the other's slots in the
     // overlap check.
     st.hold_key(&mut tx, &format!("schedule:{doctor_id}")).await?;
-    let known = sqlx::query("SELECT 1 FROM doctor WHERE id = $1 AND lpu_id = $2")
-        .bind(doctor_id)
-        .bind(i64::from(lpu))
-        .fetch_optional(&mut *tx)
-        .await?;
-    if known.is_none() {
+    if !crate::store::doctor_in_clinic(&mut *tx, doctor_id, lpu).await? {
         return Err(ScheduleError::UnknownDoctor(doctor_id));
     }
     let mut opened = Opened { slots: 0, offered: 0, overlapping: 0 };

@@ -604,6 +604,21 @@ pub async fn lpu(
     r.as_ref().map(lpu_row).transpose()
 }
 
+/// Whether doctor `doctor_id` works in clinic `lpu` (what a head may open a cabinet or extra
+/// time for).
+pub async fn doctor_in_clinic(
+    ex: impl sqlx::Executor<'_, Database = Any>,
+    doctor_id: i64,
+    lpu: u32,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT 1 FROM doctor WHERE id = $1 AND lpu_id = $2")
+        .bind(doctor_id)
+        .bind(i64::from(lpu))
+        .fetch_optional(ex)
+        .await?;
+    Ok(row.is_some())
+}
+
 /// Adds a slot `start`..`end` (same local day) to a doctor's schedule; its id.
 pub async fn insert_slot(
     ex: impl sqlx::Executor<'_, Database = Any>,

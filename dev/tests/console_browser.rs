@@ -46,6 +46,8 @@ fn a_doctor_runs_the_queue_from_the_console_and_the_board_follows() {
         // A kiosk's token is not a member of staff.
         browser.type_into("#token", infomat_dev::rig::TOKEN).await.unwrap();
         browser.click("form button[type=submit]").await.unwrap();
+        // The click returns before the answer's page has loaded.
+        browser.wait_for("document.querySelector('.error') !== null", WAIT).await.unwrap();
         assert!(browser.text(".error").await.unwrap().contains("Этим ключом нельзя войти"));
         browser.type_into("#token", central::auth::DEMO_DOCTOR).await.unwrap();
         browser.type_into("#room", "214").await.unwrap();
